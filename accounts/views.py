@@ -1,0 +1,6 @@
+def book(request):
+    pass
+
+
+def account_detail(request, pk):
+    pass

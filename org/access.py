@@ -1,0 +1,63 @@
+"""Who may see what. The one place that decides it.
+
+Every page, API endpoint, export and job starts from these querysets. A record that is
+not in the user's queryset does not exist for them (404); one that is, but that they may
+not change, is a 403 decided by the service that changes it.
+
+    RM         own accounts and the accounts they cover
+    leader     everything of their team's RMs (owned or covered by a member)
+    executive  the whole bank, read-only
+    admin      the whole bank (the Django admin is their tool)
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+
+from accounts.models import Account
+from org.models import Role, Team, User
+
+
+def sees_whole_bank(user: User) -> bool:
+    return user.is_superuser or user.role in (Role.EXECUTIVE, Role.ADMIN)
+
+
+def visible_accounts(user: User) -> QuerySet[Account]:
+    """Accounts `user` may see."""
+    qs = Account.objects.all()
+    if not user.is_authenticated or not user.is_active:
+        return qs.none()
+    if sees_whole_bank(user):
+        return qs
+    if user.role == Role.LEADER:
+        return qs.filter(Q(owner__team__leader=user) | Q(covering_rm__team__leader=user))
+    return qs.filter(Q(owner=user) | Q(covering_rm=user))
+
+
+def visible_teams(user: User) -> QuerySet[Team]:
+    """Teams whose overview `user` may open."""
+    qs = Team.objects.all()
+    if not user.is_authenticated or not user.is_active:
+        return qs.none()
+    if sees_whole_bank(user):
+        return qs
+    if user.role == Role.LEADER:
+        return qs.filter(leader=user)
+    return qs.none()
+
+
+def visible_people(user: User) -> QuerySet[User]:
+    """People (RMs, leaders) whose work `user` may see: themselves, their team, or everyone."""
+    qs = User.objects.all()
+    if not user.is_authenticated or not user.is_active:
+        return qs.none()
+    if sees_whole_bank(user):
+        return qs
+    if user.role == Role.LEADER:
+        return qs.filter(Q(team__leader=user) | Q(pk=user.pk))
+    return qs.filter(pk=user.pk)
+
+
+def require_role(user: User, *roles: str) -> None:
+    """Inside the app but not allowed here: a 403, never a 404."""
+    if not (user.is_superuser or user.role in roles):
+        raise PermissionDenied("Your role does not give access to this page.")
