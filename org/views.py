@@ -1,19 +1,42 @@
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect, render
+
+from . import selectors
+from .access import require_role
+from .models import Role
 
 
 @login_required
 def home(request):
+    """Each role lands where its work is."""
+    user = request.user
+    if user.is_superuser or user.role == Role.ADMIN:
+        return redirect("admin:index")
+    if user.role == Role.EXECUTIVE:
+        return redirect("org:bank")
+    if user.role == Role.LEADER:
+        return redirect("org:my_team")
     return redirect("accounts:book")
 
 
+@login_required
 def my_team(request):
-    pass
+    require_role(request.user, Role.LEADER)
+    team = selectors.team_page(request.user).filter(leader=request.user).first()
+    if team is None:
+        return render(request, "org/no_team.html")
+    return redirect(team)
 
 
+@login_required
 def team_overview(request, pk):
-    pass
+    team = get_object_or_404(selectors.team_page(request.user), pk=pk)
+    lines, month = selectors.team_overview(request.user, team)
+    return render(request, "org/team.html", {"team": team, "lines": lines, "month": month})
 
 
+@login_required
 def bank_overview(request):
-    pass
+    require_role(request.user, Role.EXECUTIVE, Role.ADMIN)
+    lines, month = selectors.bank_overview(request.user)
+    return render(request, "org/bank.html", {"lines": lines, "month": month})

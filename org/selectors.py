@@ -1,0 +1,117 @@
+"""Reading people and teams: the team and bank overviews.
+
+Each overview is a fixed number of grouped queries, whatever the number of RMs,
+accounts or positions.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from accounts.models import Account, AccountStatus, Activity
+from accounts.selectors import Balances, balances_by, latest_month
+
+from .access import visible_accounts, visible_teams
+from .models import Role, Team, User
+
+ACTIVITY_WINDOW_DAYS = 28
+
+
+@dataclass
+class BookLine:
+    """One line of an overview: an RM, or a whole team."""
+
+    subject: User | Team
+    accounts: int
+    active_accounts: int
+    balances: Balances
+    activities_4w: int
+    rms: int = 1
+
+
+def _activity_since(today: datetime.date | None) -> datetime.date:
+    return (today or timezone.localdate()) - datetime.timedelta(days=ACTIVITY_WINDOW_DAYS)
+
+
+def team_page(user: User) -> QuerySet[Team]:
+    return visible_teams(user).select_related("leader")
+
+
+def team_overview(
+    viewer: User, team: Team, *, today: datetime.date | None = None
+) -> tuple[list[BookLine], datetime.date | None]:
+    """Each RM of `team` with book size, balances, change and recent activity."""
+    month = latest_month()
+    rms = list(team.members.filter(role=Role.RM).order_by("username"))
+    accounts = visible_accounts(viewer).filter(owner__team=team)
+    counts = {
+        row["owner"]: row
+        for row in accounts.values("owner")
+        .annotate(total=Count("pk"), active=Count("pk", filter=Q(status=AccountStatus.ACTIVE)))
+        .order_by()
+    }
+    balances = balances_by(accounts, group_by="owner", month=month)
+    activities = dict(
+        Activity.objects.filter(rm__team=team, date__gte=_activity_since(today))
+        .values("rm")
+        .annotate(n=Count("pk"))
+        .values_list("rm", "n")
+        .order_by()
+    )
+    lines = [
+        BookLine(
+            subject=rm,
+            accounts=counts.get(rm.pk, {}).get("total", 0),
+            active_accounts=counts.get(rm.pk, {}).get("active", 0),
+            balances=balances.get(rm.pk, Balances()),
+            activities_4w=activities.get(rm.pk, 0),
+        )
+        for rm in rms
+    ]
+    return lines, month
+
+
+def bank_overview(
+    viewer: User, *, today: datetime.date | None = None
+) -> tuple[list[BookLine], datetime.date | None]:
+    """Each team of the bank with the same figures as a team overview, summed."""
+    month = latest_month()
+    teams = list(visible_teams(viewer).select_related("leader"))
+    accounts: QuerySet[Account] = visible_accounts(viewer)
+    counts = {
+        row["owner__team"]: row
+        for row in accounts.values("owner__team")
+        .annotate(total=Count("pk"), active=Count("pk", filter=Q(status=AccountStatus.ACTIVE)))
+        .order_by()
+    }
+    balances = balances_by(accounts, group_by="owner__team", month=month)
+    activities = dict(
+        Activity.objects.filter(date__gte=_activity_since(today))
+        .values("rm__team")
+        .annotate(n=Count("pk"))
+        .values_list("rm__team", "n")
+        .order_by()
+    )
+    rm_counts = dict(
+        User.objects.filter(role=Role.RM, team__isnull=False)
+        .values("team")
+        .annotate(n=Count("pk"))
+        .values_list("team", "n")
+        .order_by()
+    )
+    lines = [
+        BookLine(
+            subject=team,
+            accounts=counts.get(team.pk, {}).get("total", 0),
+            active_accounts=counts.get(team.pk, {}).get("active", 0),
+            balances=balances.get(team.pk, Balances()),
+            activities_4w=activities.get(team.pk, 0),
+            rms=rm_counts.get(team.pk, 0),
+        )
+        for team in teams
+    ]
+    return lines, month
