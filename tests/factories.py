@@ -20,7 +20,7 @@ from accounts.models import (
     Segment,
     Tier,
 )
-from org.models import Market, Role, RmStyle, Team, User
+from org.models import Market, RmStyle, Role, Team, User
 
 PASSWORD = "correct-horse-battery"
 
