@@ -34,7 +34,7 @@ APT_GET = if [ "$$(id -u)" = 0 ]; then apt=(apt-get); \
 	else echo "error: $(1) is missing; install it (apt-get install $(1)) as root, then run make again" >&2; exit 1; fi; \
 	echo "Installing the Debian package(s) $(1) ..."; \
 	DEBIAN_FRONTEND=noninteractive "$${apt[@]}" update -qq; \
-	DEBIAN_FRONTEND=noninteractive "$${apt[@]}" install -y -qq --no-install-recommends $(1)
+	DEBIAN_FRONTEND=noninteractive "$${apt[@]}" install -y -qq $(1)
 
 # The first-look targets debug unless the environment says otherwise (an empty or unset
 # DJANGO_DEBUG means 1 here); settings.py refuses to start without a secret key otherwise.

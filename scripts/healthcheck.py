@@ -12,6 +12,9 @@ import os
 import sys
 import urllib.error
 import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def check_web() -> int:
@@ -39,6 +42,7 @@ def check_web() -> int:
 
 
 def check_deps() -> int:
+    sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "salesmgmt.settings")
     import django
 
