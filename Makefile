@@ -18,7 +18,10 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 # Extra arguments for pytest, e.g. `make test PYTEST_ARGS="-k planning -x"`.
 PYTEST_ARGS ?=
-CHROMIUM ?= /usr/bin/chromium
+# Extra arguments for seed_demo, e.g. `make seed SEED_ARGS="--scale 10 --reset"`.
+SEED_ARGS ?=
+# The browser the browser tests drive (tests/browser/conftest.py reads the same variable).
+export FLIGHTPATH_CHROMIUM ?= /usr/bin/chromium
 
 # Stamp files: pip runs again only when pyproject.toml or constraints.txt change, npm only
 # when package.json or package-lock.json change, the copy into static/vendor/ only when
@@ -72,7 +75,7 @@ $(NPM_STAMP): package.json package-lock.json
 $(VENDOR_STAMP): $(NPM_STAMP) scripts/vendor_assets.py
 	$(PYTHON) scripts/vendor_assets.py
 
-run: install ## install, migrate, load the demo bank if empty, serve on http://$(HOST):$(PORT)
+run: install ## install, migrate, load the demo bank if empty, serve on http://127.0.0.1:8000 (PORT=...)
 	$(DEV_ENV) $(PY) manage.py migrate --noinput
 	$(DEV_ENV) $(PY) manage.py seed_demo --if-empty
 	@echo
@@ -86,14 +89,14 @@ run: install ## install, migrate, load the demo bank if empty, serve on http://$
 	@echo
 	$(DEV_ENV) exec $(PY) manage.py runserver $(HOST):$(PORT)
 
-seed: install ## migrate and load the demo bank (seed_demo; see README for --scale/--reset)
+seed: install ## migrate and load the demo bank (SEED_ARGS="--scale 10 --reset" for more)
 	$(DEV_ENV) $(PY) manage.py migrate --noinput
-	$(DEV_ENV) $(PY) manage.py seed_demo
+	$(DEV_ENV) $(PY) manage.py seed_demo $(SEED_ARGS)
 
 test: install ## ruff, migration check, then the whole pytest suite (browser tests use Debian's chromium)
-	@if [ ! -x $(CHROMIUM) ]; then \
-		if [ "$$(id -u)" = 0 ]; then $(call APT_GET,chromium); \
-		else echo "warning: $(CHROMIUM) is missing (apt-get install chromium as root); browser tests will fail" >&2; fi; \
+	@if [ ! -x $(FLIGHTPATH_CHROMIUM) ]; then \
+		if [ "$$(id -u)" = 0 ] || command -v sudo >/dev/null; then $(call APT_GET,chromium); \
+		else echo "warning: $(FLIGHTPATH_CHROMIUM) is missing (apt-get install chromium as root); browser tests will fail" >&2; fi; \
 	fi
 	$(RUFF) check .
 	$(RUFF) format --check .
