@@ -14,6 +14,8 @@ class StableOrderingFilter(django_filters.OrderingFilter):
     """Ordering with the primary key last, so that pages never repeat or skip a row."""
 
     def filter(self, qs, value):
+        if not value:
+            return qs
         qs = super().filter(qs, value)
         return qs.order_by(*qs.query.order_by, "pk")
 

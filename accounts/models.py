@@ -109,6 +109,11 @@ class Account(models.Model):
                 name="account_lost_has_reason",
             ),
             models.CheckConstraint(
+                condition=~Q(status__in=[AccountStatus.LOST, AccountStatus.CLOSED])
+                | Q(closed_on__isnull=False),
+                name="account_ended_has_closed_on",
+            ),
+            models.CheckConstraint(
                 condition=Q(covering_rm__isnull=True) | ~Q(covering_rm=F("owner")),
                 name="account_covering_rm_not_owner",
             ),
@@ -148,6 +153,12 @@ class OwnershipChange(models.Model):
     class Meta:
         ordering = ["-changed_at"]
         indexes = [models.Index(fields=["account", "-changed_at"], name="ownership_account_time")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(previous_owner__isnull=True) | ~Q(previous_owner=F("new_owner")),
+                name="ownership_change_changes_owner",
+            )
+        ]
 
     def __str__(self):
         return f"{self.account_id}: {self.previous_owner_id} → {self.new_owner_id}"
@@ -281,6 +292,16 @@ class Opportunity(models.Model):
             models.CheckConstraint(
                 condition=Q(probability__gte=0) & Q(probability__lte=100),
                 name="opportunity_probability_0_100",
+            ),
+            # Open means not closed; won or lost means closed, on or after it was created.
+            models.CheckConstraint(
+                condition=(Q(status=OpportunityStatus.OPEN) & Q(closed_on__isnull=True))
+                | (
+                    ~Q(status=OpportunityStatus.OPEN)
+                    & Q(closed_on__isnull=False)
+                    & Q(closed_on__gte=F("created_on"))
+                ),
+                name="opportunity_closed_on_matches_status",
             ),
         ]
 

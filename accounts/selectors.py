@@ -167,6 +167,7 @@ def account_list(user: User, *, month: datetime.date | None) -> QuerySet[Account
             loan_balance=_family_balance(ProductFamily.LOAN, month),
             deposit_balance=_family_balance(ProductFamily.DEPOSIT, month),
         )
+        .order_by("name", "pk")
     )
 
 

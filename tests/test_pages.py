@@ -143,7 +143,12 @@ def test_book_filters_by_tier(client, rm):
 
 
 def test_book_filters_by_status_and_segment(client, rm):
-    lost = AccountFactory(owner=rm, status=AccountStatus.LOST, lost_reason="Moved to a rival")
+    lost = AccountFactory(
+        owner=rm,
+        status=AccountStatus.LOST,
+        lost_reason="Moved to a rival",
+        closed_on=datetime.date(2026, 6, 30),
+    )
     AccountFactory(owner=rm, segment=lost.segment)
     client.force_login(rm)
     page = client.get(
@@ -248,7 +253,7 @@ def test_account_page_shows_owner_covering_rm_activities_opportunities_and_histo
 def test_account_page_leaves_out_won_and_lost_opportunities(client, rm):
     account = AccountFactory(owner=rm)
     open_one = OpportunityFactory(account=account)
-    OpportunityFactory(account=account, status="won")
+    OpportunityFactory(account=account, status="won", closed_on=datetime.date(2026, 10, 2))
     client.force_login(rm)
     assert client.get(account.get_absolute_url()).context["opportunities"] == [open_one]
 
@@ -326,13 +331,13 @@ def test_leaders_account_list_query_count_does_not_grow_with_rows(
 
 @pytest.mark.parametrize("rows", [10, 200])
 def test_account_page_query_count_does_not_grow_with_rows(
-    client, rm, loan, deposit, rows, django_assert_max_num_queries
+    client, rm, teammate, loan, deposit, rows, django_assert_max_num_queries
 ):
     account = AccountFactory(owner=rm)
     for _ in range(rows):
         ActivityFactory(account=account)
         OpportunityFactory(account=account, product=loan)
-        OwnershipChangeFactory(account=account, previous_owner=rm)
+        OwnershipChangeFactory(account=account, previous_owner=teammate)
     for i in range(min(rows, 36)):
         PositionFactory(
             account=account, product=loan, month=datetime.date(2024 + i // 12, i % 12 + 1, 1)
