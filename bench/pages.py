@@ -105,10 +105,11 @@ def run_child(scale: int, repeat: int, database_url: str) -> dict:
     out = subprocess.run(
         [sys.executable, __file__, "--child", str(scale), "--repeat", str(repeat)],
         env=env,
-        check=True,
         capture_output=True,
         text=True,
     )
+    if out.returncode:
+        sys.exit(f"scale {scale} failed:\n{out.stderr}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 

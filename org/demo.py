@@ -126,7 +126,20 @@ def seed_demo(*, scale: int = 1, as_of: dt.date, seed: int = 1, reset: bool = Fa
                 "an empty database, or reset it (seed_demo --reset), which deletes them."
             )
         summary = _DemoBankBuilder(scale=scale, as_of=as_of, seed=seed).build()
+    refresh_planner_statistics()
     return dataclasses.replace(summary, elapsed_seconds=time.perf_counter() - started)
+
+
+def refresh_planner_statistics() -> None:
+    """Let PostgreSQL's planner know the tables just grew from nothing to millions of rows.
+
+    Until autovacuum gets round to it, the planner believes the tables are nearly empty and
+    picks plans that are 100 times slower (My book at scale 10: 84 ms instead of 0.7 ms for
+    its balance query). SQLite's planner, too, chooses better with statistics.
+    """
+    with connection.cursor() as cursor:
+        for model in (Account, Position, Activity, Opportunity):
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
 
 def wipe_demo_bank() -> None:
@@ -934,8 +947,9 @@ class _DemoBankBuilder:
                 # Some products were cross-sold inside the window: they start later.
                 product_start = start
                 if code != "DDA" and rng.random() < 0.12:
-                    latest = last if closed is None else max(start, closed - 1)
-                    product_start = rng.randint(start, latest)
+                    # An account opened after the last month-end has no month yet to start in.
+                    latest = last if closed is None else closed - 1
+                    product_start = rng.randint(start, max(start, latest))
                 margin = MONTHLY_MARGIN.get(code)
                 fee_share, fee_fixed = MONTHLY_FEE.get(code, (0.0, 0.0))
                 fee = b.size * fee_share + fee_fixed
