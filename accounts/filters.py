@@ -55,7 +55,7 @@ class AccountFilter(django_filters.FilterSet):
     )
     sort = StableOrderingFilter(
         label="Sort by",
-        empty_label="Name (A–Z)",
+        empty_label="Name, A to Z",
         fields=(
             ("name", "name"),
             ("number", "number"),
