@@ -15,6 +15,13 @@ from django.db.models import Q, QuerySet
 
 from accounts.models import Account
 from org.models import Role, Team, User
+from planning.models import (
+    DevelopmentPlan,
+    RelationshipPlan,
+    Scope,
+    TargetSet,
+    TerritoryPlan,
+)
 
 
 def sees_whole_bank(user: User) -> bool:
@@ -55,6 +62,47 @@ def visible_people(user: User) -> QuerySet[User]:
     if user.role == Role.LEADER:
         return qs.filter(Q(team__leader=user) | Q(pk=user.pk))
     return qs.filter(pk=user.pk)
+
+
+def _own_or_team(qs, user: User, rm_field: str):
+    """Records of one RM: the RM's own, their leader's team's, or all for the whole bank."""
+    if not user.is_authenticated or not user.is_active:
+        return qs.none()
+    if sees_whole_bank(user):
+        return qs
+    if user.role == Role.LEADER:
+        return qs.filter(**{f"{rm_field}__team__leader": user})
+    return qs.filter(**{rm_field: user})
+
+
+def visible_territory_plans(user: User) -> QuerySet[TerritoryPlan]:
+    return _own_or_team(TerritoryPlan.objects.all(), user, "rm")
+
+
+def visible_development_plans(user: User) -> QuerySet[DevelopmentPlan]:
+    return _own_or_team(DevelopmentPlan.objects.all(), user, "rm")
+
+
+def visible_relationship_plans(user: User) -> QuerySet[RelationshipPlan]:
+    """A relationship plan is seen by whoever sees its account."""
+    return RelationshipPlan.objects.filter(account__in=visible_accounts(user).values("pk"))
+
+
+def visible_target_sets(user: User) -> QuerySet[TargetSet]:
+    """Everyone sees the bank's targets; a team's and an RM's are seen down the line.
+
+    RM: the bank's, their team's and their own. Leader: the bank's, their teams' and their
+    RMs'. Executive and administrator: all.
+    """
+    qs = TargetSet.objects.all()
+    if not user.is_authenticated or not user.is_active:
+        return qs.none()
+    if sees_whole_bank(user):
+        return qs
+    bank = Q(scope=Scope.BANK)
+    if user.role == Role.LEADER:
+        return qs.filter(bank | Q(team__leader=user) | Q(rm__team__leader=user))
+    return qs.filter(bank | Q(rm=user) | Q(team__isnull=False, team=user.team_id))
 
 
 def require_role(user: User, *roles: str) -> None:

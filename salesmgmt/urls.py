@@ -13,5 +13,6 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/", include("accounts.urls")),
     path("", include("org.urls")),
+    path("planning/", include("planning.urls")),
     path("admin/", admin.site.urls),
 ]

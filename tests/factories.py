@@ -159,3 +159,127 @@ class OpportunityFactory(factory.django.DjangoModelFactory):
     expected_close = datetime.date(2027, 3, 31)
     kind = OpportunityKind.CROSS_SELL
     created_on = datetime.date(2026, 9, 1)
+
+
+# --- planning ------------------------------------------------------------------------------
+
+
+class PlanYearFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "planning.PlanYear"
+        django_get_or_create = ("year",)
+
+    year = 2027
+    starts_on = factory.LazyAttribute(lambda y: datetime.date(y.year, 1, 1))
+    ends_on = factory.LazyAttribute(lambda y: datetime.date(y.year, 12, 31))
+    is_open = True
+    product_weight_pct = 80
+    rb_weight_pct = 20
+
+
+def metric(code: str):
+    """A metric of the catalogue (created by migration planning 0002)."""
+    from planning.models import Metric
+
+    return Metric.objects.get(code=code)
+
+
+class TargetSetFactory(factory.django.DjangoModelFactory):
+    """A team's draft targets, written by the team's leader."""
+
+    class Meta:
+        model = "planning.TargetSet"
+
+    plan_year = factory.SubFactory(PlanYearFactory)
+    scope = "team"
+    team = factory.SubFactory(TeamFactory)
+    created_by = factory.LazyAttribute(lambda ts: ts.team.leader if ts.team else None)
+    last_edited_by = factory.LazyAttribute(lambda ts: ts.created_by)
+
+
+class TargetLineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "planning.TargetLine"
+
+    target_set = factory.SubFactory(TargetSetFactory)
+    metric = factory.LazyFunction(lambda: metric("loan_growth"))
+    value = Decimal("10.00")
+    weight = 100
+
+
+class TerritoryPlanFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "planning.TerritoryPlan"
+
+    rm = factory.SubFactory(RmFactory)
+    plan_year = factory.SubFactory(PlanYearFactory)
+
+
+class CompleteTerritoryPlanFactory(TerritoryPlanFactory):
+    """A draft with every section filled in: ready to submit."""
+
+    goals_personal = "Become the go-to banker for family-owned manufacturers."
+    goals_business = "Grow loans 10 % and keep every tier-A relationship."
+    goals_compensation = "Earn the full product bonus and an RB rating of good."
+    goals_market = "Win three new relationships in the harbour district."
+    strategies = "Quarterly reviews with every tier-A owner; referrals from accountants."
+    measures = "Loan growth by quarter; tier-A retention; new relationships won."
+    planned_calls_per_week = Decimal("10")
+    planned_visits_per_week = Decimal("4")
+    planned_reviews_per_week = Decimal("2")
+    resources_needed = "A treasury specialist for two joint visits a month."
+    risks = "Two term loans mature in spring; a competitor is courting Harbor Logistics."
+
+    @factory.post_generation
+    def top_accounts(self, create, extracted, **kwargs):
+        if create:
+            self.top_accounts.set(extracted or [AccountFactory(owner=self.rm)])
+
+
+class CommentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "planning.Comment"
+
+    territory_plan = factory.SubFactory(TerritoryPlanFactory)
+    author = factory.LazyAttribute(lambda c: c.territory_plan.rm)
+    text = "Looks solid; add the harbour prospects."
+
+
+class RelationshipPlanFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "planning.RelationshipPlan"
+
+    account = factory.SubFactory(AccountFactory, tier=factory.SubFactory(TierFactory, code="A"))
+    plan_year = factory.SubFactory(PlanYearFactory)
+    intent = "must_keep"
+    objectives = "Renew the credit line and add cash management."
+    author = factory.LazyAttribute(lambda p: p.account.owner)
+
+
+class PlannedActionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "planning.PlannedAction"
+
+    relationship_plan = factory.SubFactory(RelationshipPlanFactory)
+    description = "Review meeting with the owner and the CFO"
+    due_on = datetime.date(2027, 3, 15)
+    owner = factory.LazyAttribute(lambda a: a.relationship_plan.account.owner)
+
+
+class DevelopmentPlanFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "planning.DevelopmentPlan"
+
+    rm = factory.SubFactory(RmFactory)
+    plan_year = factory.SubFactory(PlanYearFactory)
+    support_needed = "Two joint visits a month with the team leader."
+
+
+class DevelopmentGoalFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "planning.DevelopmentGoal"
+
+    development_plan = factory.SubFactory(DevelopmentPlanFactory)
+    skill = "Consultative questioning"
+    behaviour = "Listening"
+    actions = "Prepare five open questions before every review."

@@ -1,0 +1,332 @@
+"""Territory, relationship and development plans: writing them and deciding on them.
+
+Only the RM writes their own plans, and only while a territory plan is a draft or came
+back returned. The team's leader endorses or returns a submitted plan; an executive
+approves or returns an endorsed one. Nobody decides on a plan they wrote or endorsed.
+Every save carries the version it was read at, so nothing is silently overwritten.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Account
+from org.access import (
+    visible_accounts,
+    visible_development_plans,
+    visible_relationship_plans,
+    visible_territory_plans,
+)
+from org.models import Role, User
+from salesmgmt.workflow import FourEyesViolation, Incomplete, InvalidTransition, StaleEdit
+
+from ..models import (
+    Comment,
+    DevelopmentGoal,
+    DevelopmentPlan,
+    PlannedAction,
+    PlanYear,
+    RelationshipPlan,
+    TerritoryPlan,
+)
+
+Status = TerritoryPlan.Status
+
+# The sections of a territory plan, their fields, and what submitting asks of each.
+SECTIONS: dict[str, dict] = {
+    "goals": {
+        "title": "Goals",
+        "fields": ["goals_personal", "goals_business", "goals_compensation", "goals_market"],
+        "m2m": [],
+    },
+    "strategies": {"title": "Strategies", "fields": ["strategies"], "m2m": []},
+    "measures": {"title": "Measures", "fields": ["measures"], "m2m": ["measured_lines"]},
+    "activity": {
+        "title": "Planned activity per week",
+        "fields": ["planned_calls_per_week", "planned_visits_per_week", "planned_reviews_per_week"],
+        "m2m": [],
+    },
+    "top_accounts": {"title": "Top accounts", "fields": [], "m2m": ["top_accounts"]},
+    "resources": {"title": "Resources needed", "fields": ["resources_needed"], "m2m": []},
+    "risks": {"title": "Risks and expected surprises", "fields": ["risks"], "m2m": []},
+}
+
+
+def missing_sections(plan: TerritoryPlan) -> dict[str, str]:
+    """Section → what it still needs before the plan can be submitted."""
+    missing = {}
+    empty_goals = [
+        TerritoryPlan._meta.get_field(f).verbose_name
+        for f in SECTIONS["goals"]["fields"]
+        if not getattr(plan, f).strip()
+    ]
+    if empty_goals:
+        missing["goals"] = "Write your " + ", ".join(empty_goals) + "."
+    if not plan.strategies.strip():
+        missing["strategies"] = "Say how you will reach your goals."
+    if not plan.measures.strip() and not plan.measured_lines.exists():
+        missing["measures"] = "Name how you will measure progress, by target line."
+    if any(getattr(plan, f) is None for f in SECTIONS["activity"]["fields"]):
+        missing["activity"] = "Plan your calls, visits and reviews per week."
+    if not plan.top_accounts.exists():
+        missing["top_accounts"] = "Name at least one top account."
+    if not plan.resources_needed.strip():
+        missing["resources"] = "Say what resources you need (or that you need none)."
+    if not plan.risks.strip():
+        missing["risks"] = "Name the risks and surprises you expect."
+    return missing
+
+
+def completed_sections(plan: TerritoryPlan) -> int:
+    return len(SECTIONS) - len(missing_sections(plan))
+
+
+# --- territory plan --------------------------------------------------------------------------
+
+
+def _locked_plan(plan_id: int, user: User) -> TerritoryPlan:
+    return (
+        visible_territory_plans(user)
+        .select_for_update(of=("self",))
+        .select_related("rm__team", "plan_year")
+        .get(pk=plan_id)
+    )
+
+
+def _check_version(record, expected_version: int | None, what: str) -> None:
+    if expected_version is not None and expected_version != record.version:
+        raise StaleEdit(
+            f"{what} changed after you opened it (someone saved it in another window or "
+            "tab). Your changes were not saved; here is what it looks like now.",
+            current=record,
+        )
+
+
+def _save_bumped(record, **changes) -> None:
+    for name, value in changes.items():
+        setattr(record, name, value)
+    # Callers hold the row lock (select_for_update), so a plain increment is safe, and
+    # the audit history records a number rather than an expression.
+    record.version += 1
+    record.save()
+
+
+@transaction.atomic
+def territory_plan_start(*, rm: User, plan_year: PlanYear) -> TerritoryPlan:
+    """The RM's plan for the year, created as an empty draft the first time."""
+    if rm.role != Role.RM:
+        raise PermissionDenied("Only relationship managers write territory plans.")
+    plan, _ = TerritoryPlan.objects.get_or_create(rm=rm, plan_year=plan_year)
+    return plan
+
+
+@transaction.atomic
+def territory_plan_save_section(
+    *, plan_id: int, section: str, data: dict, by: User, expected_version: int | None
+) -> TerritoryPlan:
+    """Save one section of a draft. Never fails for incompleteness; `data` is cleaned."""
+    plan = _locked_plan(plan_id, by)
+    if plan.rm_id != by.pk:
+        raise PermissionDenied("Only the RM writes their plan; comment on it instead.")
+    if not plan.is_editable:
+        raise InvalidTransition(
+            f"This plan is {plan.get_status_display().lower()}: it can be changed again only "
+            "if it is returned to you."
+        )
+    if not plan.plan_year.is_open:
+        raise InvalidTransition(f"{plan.plan_year} is closed.")
+    _check_version(plan, expected_version, "This plan")
+    spec = SECTIONS[section]
+    if "top_accounts" in spec["m2m"] and "top_accounts" in data:
+        mine = visible_accounts(by).filter(pk__in=[a.pk for a in data["top_accounts"]])
+        if mine.count() != len(data["top_accounts"]):
+            raise ValidationError({"top_accounts": "Choose accounts from your own book."})
+    _save_bumped(plan, **{f: data[f] for f in spec["fields"] if f in data})
+    for name in spec["m2m"]:
+        if name in data:
+            getattr(plan, name).set(data[name])
+    return plan
+
+
+@transaction.atomic
+def territory_plan_submit(*, plan_id: int, by: User, comment: str = "") -> TerritoryPlan:
+    plan = _locked_plan(plan_id, by)
+    if plan.rm_id != by.pk:
+        raise PermissionDenied("Only the RM submits their plan.")
+    if not plan.is_editable:
+        raise InvalidTransition(f"This plan is already {plan.get_status_display().lower()}.")
+    if missing := missing_sections(plan):
+        raise Incomplete(missing)
+    _save_bumped(plan, status=Status.SUBMITTED, submitted_at=timezone.now())
+    Comment.objects.create(
+        territory_plan=plan, author=by, kind=Comment.Kind.SUBMITTED, text=comment
+    )
+    return plan
+
+
+def _is_leader_of(user: User, plan: TerritoryPlan) -> bool:
+    return (
+        user.role == Role.LEADER and plan.rm.team is not None and plan.rm.team.leader_id == user.pk
+    )
+
+
+@transaction.atomic
+def territory_plan_endorse(*, plan_id: int, by: User, comment: str = "") -> TerritoryPlan:
+    plan = _locked_plan(plan_id, by)
+    if not _is_leader_of(by, plan):
+        raise PermissionDenied("Only the RM's team leader endorses their plan.")
+    if plan.status != Status.SUBMITTED:
+        raise InvalidTransition(
+            f"This plan is {plan.get_status_display().lower()}; only a submitted plan is endorsed."
+        )
+    _save_bumped(plan, status=Status.ENDORSED, endorsed_by=by, endorsed_at=timezone.now())
+    Comment.objects.create(territory_plan=plan, author=by, kind=Comment.Kind.ENDORSED, text=comment)
+    return plan
+
+
+@transaction.atomic
+def territory_plan_approve(*, plan_id: int, by: User, comment: str = "") -> TerritoryPlan:
+    plan = _locked_plan(plan_id, by)
+    if by.role != Role.EXECUTIVE:
+        raise PermissionDenied("Only an executive approves territory plans.")
+    if plan.status != Status.ENDORSED:
+        raise InvalidTransition(
+            f"This plan is {plan.get_status_display().lower()}; "
+            "only a plan endorsed by its leader is approved."
+        )
+    if by.pk in (plan.rm_id, plan.endorsed_by_id):
+        raise FourEyesViolation("Four eyes: you wrote or endorsed this plan.")
+    _save_bumped(plan, status=Status.APPROVED, approved_by=by, approved_at=timezone.now())
+    Comment.objects.create(territory_plan=plan, author=by, kind=Comment.Kind.APPROVED, text=comment)
+    return plan
+
+
+@transaction.atomic
+def territory_plan_return(*, plan_id: int, by: User, comment: str) -> TerritoryPlan:
+    """Back to the RM with a reason: by the leader from submitted, by an executive from
+    endorsed. The comments stay on the plan."""
+    if not comment.strip():
+        raise ValidationError({"comment": "Say why the plan goes back: the RM needs it."})
+    plan = _locked_plan(plan_id, by)
+    if plan.status == Status.SUBMITTED:
+        if not _is_leader_of(by, plan):
+            raise PermissionDenied("Only the RM's team leader returns a submitted plan.")
+    elif plan.status == Status.ENDORSED:
+        if by.role != Role.EXECUTIVE:
+            raise PermissionDenied("Only an executive returns an endorsed plan.")
+    else:
+        raise InvalidTransition(
+            f"This plan is {plan.get_status_display().lower()}; there is nothing to return."
+        )
+    _save_bumped(plan, status=Status.RETURNED, endorsed_by=None, endorsed_at=None)
+    Comment.objects.create(territory_plan=plan, author=by, kind=Comment.Kind.RETURNED, text=comment)
+    return plan
+
+
+@transaction.atomic
+def plan_comment_add(*, plan_id: int, by: User, text: str) -> Comment:
+    if not text.strip():
+        raise ValidationError({"text": "Write something to comment."})
+    plan = visible_territory_plans(by).get(pk=plan_id)
+    if by.role not in (Role.RM, Role.LEADER, Role.EXECUTIVE):
+        raise PermissionDenied("Your role does not comment on plans.")
+    return Comment.objects.create(territory_plan=plan, author=by, text=text.strip())
+
+
+# --- relationship plans ------------------------------------------------------------------------
+
+
+RELATIONSHIP_FIELDS = (
+    "intent",
+    "objectives",
+    "expected_results",
+    "expected_balance",
+    "resources",
+    "review_on",
+)
+
+
+def _require_account_owner(by: User, account: Account) -> None:
+    if by.role != Role.RM or by.pk not in (account.owner_id, account.covering_rm_id):
+        raise PermissionDenied("Only the account's RM writes its relationship plan.")
+
+
+@transaction.atomic
+def relationship_plan_save(
+    *,
+    account_id: int,
+    plan_year: PlanYear,
+    by: User,
+    data: dict,
+    expected_version: int | None = None,
+) -> RelationshipPlan:
+    """Create or update the account's plan for the year."""
+    account = visible_accounts(by).get(pk=account_id)
+    _require_account_owner(by, account)
+    plan = (
+        RelationshipPlan.objects.select_for_update()
+        .filter(account=account, plan_year=plan_year)
+        .first()
+    )
+    fields = {f: data[f] for f in RELATIONSHIP_FIELDS if f in data}
+    if plan is None:
+        return RelationshipPlan.objects.create(
+            account=account, plan_year=plan_year, author=by, **fields
+        )
+    _check_version(plan, expected_version, "This relationship plan")
+    _save_bumped(plan, **fields)
+    return plan
+
+
+@transaction.atomic
+def planned_action_add(
+    *, relationship_plan_id: int, by: User, description: str, due_on, owner: User
+) -> PlannedAction:
+    plan = visible_relationship_plans(by).select_related("account").get(pk=relationship_plan_id)
+    _require_account_owner(by, plan.account)
+    return PlannedAction.objects.create(
+        relationship_plan=plan, description=description, due_on=due_on, owner=owner
+    )
+
+
+@transaction.atomic
+def planned_action_set_done(*, action_id: int, by: User, done: bool) -> PlannedAction:
+    action = PlannedAction.objects.select_related("relationship_plan__account").get(
+        pk=action_id,
+        relationship_plan__in=visible_relationship_plans(by).values("pk"),
+    )
+    if by.pk != action.owner_id:
+        _require_account_owner(by, action.relationship_plan.account)
+    action.done = done
+    action.save(update_fields=["done"])
+    return action
+
+
+# --- development plans ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def development_plan_save(
+    *, rm: User, plan_year: PlanYear, by: User, data: dict, expected_version: int | None = None
+) -> DevelopmentPlan:
+    if by.pk != rm.pk or rm.role != Role.RM:
+        raise PermissionDenied("Only the RM writes their development plan.")
+    plan, created = DevelopmentPlan.objects.select_for_update().get_or_create(
+        rm=rm, plan_year=plan_year
+    )
+    if not created:
+        _check_version(plan, expected_version, "This development plan")
+    _save_bumped(plan, **{f: data[f] for f in ("support_needed", "review_on") if f in data})
+    return plan
+
+
+@transaction.atomic
+def development_goal_add(*, plan_id: int, by: User, data: dict) -> DevelopmentGoal:
+    plan = visible_development_plans(by).get(pk=plan_id)
+    if plan.rm_id != by.pk:
+        raise PermissionDenied("Only the RM writes their development plan.")
+    if not data.get("target_line") and not data.get("behaviour", "").strip():
+        raise ValidationError("Tie the goal to a target line or an RB behaviour.")
+    return DevelopmentGoal.objects.create(development_plan=plan, **data)

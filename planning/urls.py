@@ -1,0 +1,11 @@
+from django.urls import include, path
+
+from .views import signoff
+
+app_name = "planning"
+
+urlpatterns = [
+    path("", include("planning.urls_targets")),
+    path("", include("planning.urls_plans")),
+    path("signoff/", signoff.dashboard, name="signoff"),
+]
