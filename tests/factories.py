@@ -218,6 +218,9 @@ class TerritoryPlanFactory(factory.django.DjangoModelFactory):
 class CompleteTerritoryPlanFactory(TerritoryPlanFactory):
     """A draft with every section filled in: ready to submit."""
 
+    class Meta:
+        skip_postgeneration_save = True
+
     goals_personal = "Become the go-to banker for family-owned manufacturers."
     goals_business = "Grow loans 10 % and keep every tier-A relationship."
     goals_compensation = "Earn the full product bonus and an RB rating of good."
