@@ -330,6 +330,10 @@ class TargetSet(models.Model):
     def is_editable(self) -> bool:
         return self.status in self.EDITABLE
 
+    @property
+    def retention_share_pct(self) -> int | None:
+        return None if self.growth_share_pct is None else 100 - self.growth_share_pct
+
 
 class TargetLine(models.Model):
     target_set = models.ForeignKey(TargetSet, on_delete=models.CASCADE, related_name="lines")

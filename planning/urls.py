@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("planning.urls_targets")),
     path("", include("planning.urls_plans")),
     path("signoff/", signoff.dashboard, name="signoff"),
+    path("signoff/decide/", signoff.decide, name="signoff_decide"),
 ]
