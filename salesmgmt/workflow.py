@@ -7,10 +7,15 @@ view does not catch is answered here, the same way on every page:
     StaleEdit          409  somebody else saved the record since it was loaded
     FourEyesViolation  403  the four-eyes rule forbids this person this decision
     PermissionDenied   403  (Django's) inside scope but not allowed
+    ValidationError    400  (Django's) a service refused the input; the messages say why
+    DoesNotExist       404  a service looked the record up through the access layer and
+                            the user may not see it: outside scope is "not found"
 """
 
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.views.defaults import page_not_found
 
 
 class WorkflowError(Exception):
@@ -56,6 +61,18 @@ class WorkflowErrorMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
+        if isinstance(exception, ObjectDoesNotExist):
+            if wants_json(request):
+                return JsonResponse({"detail": "Not found."}, status=404)
+            return page_not_found(request, exception)
+        if isinstance(exception, ValidationError):
+            detail = " ".join(exception.messages)
+            if wants_json(request):
+                body = {"detail": detail, "code": "ValidationError"}
+                if hasattr(exception, "error_dict"):
+                    body["fields"] = exception.message_dict
+                return JsonResponse(body, status=400)
+            return render(request, "workflow_error.html", {"error": detail}, status=400)
         if not isinstance(exception, WorkflowError):
             return None
         status = exception.status_code
