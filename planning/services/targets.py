@@ -14,6 +14,7 @@ from decimal import Decimal
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history
 
 from org.access import visible_target_sets
 from org.models import Role, Team, User
@@ -56,12 +57,15 @@ def may_decide(user: User, target_set: TargetSet) -> bool:
 
 def _locked(target_set_id: int, user: User) -> TargetSet:
     """The set, locked for this transaction, or 404 if the user may not see it."""
-    return (
+    ts = (
         visible_target_sets(user)
         .select_for_update(of=("self",))
         .select_related("team", "rm__team", "plan_year")
         .get(pk=target_set_id)
     )
+    # The audit history names the person acting, with or without a web request.
+    ts._history_user = user
+    return ts
 
 
 def _require(condition: bool, message: str) -> None:
@@ -145,12 +149,26 @@ def target_set_save(
         status=Status.DRAFT,
         growth_share_pct=growth_share_pct if ts.scope == Scope.BANK else None,
     )
-    ts.lines.all().delete()
-    TargetLine.objects.bulk_create(
-        TargetLine(target_set=ts, metric=line.metric, value=line.value, weight=line.weight)
-        for line in lines
-    )
+    _sync_lines(ts, lines, by)
     return ts
+
+
+def _sync_lines(ts: TargetSet, lines: list[LineInput], by: User) -> None:
+    """Change the lines in place, one metric at a time, so that the audit history reads
+    "weight 40 → 50" rather than a line deleted and another created."""
+    existing = {line.metric_id: line for line in ts.lines.all()}
+    wanted = {line.metric.pk: line for line in lines}
+    for metric_id, line in existing.items():
+        if metric_id not in wanted:
+            line._history_user = by
+            line.delete()
+    for metric_id, given in wanted.items():
+        line = existing.get(metric_id) or TargetLine(target_set=ts, metric=given.metric)
+        if line.pk and (line.value, line.weight) == (Decimal(given.value), given.weight):
+            continue
+        line.value, line.weight = Decimal(given.value), given.weight
+        line._history_user = by
+        line.save()
 
 
 def target_set_problems(ts: TargetSet) -> dict[str, str]:
@@ -213,10 +231,17 @@ def _decide(ts: TargetSet, by: User, verb: str) -> None:
 def target_set_approve(*, target_set_id: int, by: User, comment: str = "") -> TargetSet:
     ts = _locked(target_set_id, by)
     _decide(ts, by, "approve")
-    if ts.previous_id:
-        TargetSet.objects.filter(pk=ts.previous_id, status=Status.APPROVED).update(
-            status=Status.SUPERSEDED
-        )
+    previous = (
+        TargetSet.objects.select_for_update()
+        .filter(pk=ts.previous_id, status=Status.APPROVED)
+        .first()
+        if ts.previous_id
+        else None
+    )
+    if previous is not None:
+        # Saved, not updated, so that the previous revision's history shows it superseded.
+        previous.status, previous._history_user = Status.SUPERSEDED, by
+        previous.save(update_fields=["status"])
     _bump_version(
         ts,
         None,
@@ -268,10 +293,14 @@ def target_set_revise(*, target_set_id: int, by: User) -> TargetSet:
         created_by=by,
         last_edited_by=by,
     )
-    TargetLine.objects.bulk_create(
-        TargetLine(
-            target_set=revision, metric_id=line.metric_id, value=line.value, weight=line.weight
-        )
-        for line in ts.lines.all()
+    bulk_create_with_history(
+        [
+            TargetLine(
+                target_set=revision, metric_id=line.metric_id, value=line.value, weight=line.weight
+            )
+            for line in ts.lines.all()
+        ],
+        TargetLine,
+        default_user=by,
     )
     return revision
