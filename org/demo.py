@@ -7,7 +7,12 @@ date is relative to `as_of`, and all randomness comes from `random.Random` seede
 `seed` (no Faker, no clock), so a demo script or a test can rely on what it will find.
 
 Scale 1 is a bank of 3 teams, 30 RMs and about 1,500 accounts; `scale=N` multiplies teams,
-leaders, RMs and accounts by N.
+leaders, RMs and accounts by N. Two executives (exec1 and exec2: four eyes needs a second
+one to approve what the first proposed), an administrator and a leader per team.
+
+The plan year that contains `as_of` comes on top (planning.demo): standards, approved bank
+targets, team and RM targets waiting for sign-off, and territory, relationship and
+development plans in every state.
 
 The story the data tells, so that every screen has something to show:
 
@@ -54,6 +59,7 @@ from accounts.models import (
     Tier,
 )
 from org.models import Market, RmStyle, Role, Team, User
+from planning.demo import seed_planning
 
 DEMO_PASSWORD = "flightpath"
 MONTHS_OF_POSITIONS = 36
@@ -64,6 +70,9 @@ BATCH_SIZE = 5_000
 # Reset wipes the whole sales-force world: these apps' tables (with their history and
 # many-to-many tables) and every table that refers to them.
 DEMO_APPS = ("org", "accounts", "planning", "coaching", "retention")
+# ...except reference data that a migration creates rather than the demo: the metric
+# catalogue is the same in every bank, and nothing in it refers to the demo's rows.
+KEPT_BY_RESET = ("planning.Metric",)
 
 
 class DemoBankExists(Exception):
@@ -93,6 +102,11 @@ class DemoSummary:
     activities: int
     opportunities: int
     elapsed_seconds: float
+    plan_year: int | None = None
+    target_sets: int = 0
+    territory_plans: int = 0
+    relationship_plans: int = 0
+    development_plans: int = 0
     logins: tuple[DemoLogin, ...] = ()
 
     def counts(self) -> dict[str, int]:
@@ -107,6 +121,10 @@ class DemoSummary:
             "positions": self.positions,
             "activities": self.activities,
             "opportunities": self.opportunities,
+            "target sets": self.target_sets,
+            "territory plans": self.territory_plans,
+            "relationship plans": self.relationship_plans,
+            "development plans": self.development_plans,
         }
 
 
@@ -147,6 +165,7 @@ def wipe_demo_bank() -> None:
 
     Everything of the planning, coaching and retention apps goes with them: plans and
     check-ins hang off the people and accounts, and a demo bank is not mixed with another.
+    Only the reference data that migrations create (the metric catalogue) stays.
 
     A flush (TRUNCATE on PostgreSQL, DELETE per table on SQLite) instead of the ORM's
     delete: the ORM would load every account to send signals and write a history row for
@@ -160,7 +179,7 @@ def wipe_demo_bank() -> None:
         for label in DEMO_APPS
         if label in apps.app_configs
         for model in apps.get_app_config(label).get_models(include_auto_created=True)
-        if model._meta.managed and not model._meta.proxy
+        if model._meta.managed and not model._meta.proxy and model._meta.label not in KEPT_BY_RESET
     } & existing
     if connection.vendor == "postgresql":
         # TRUNCATE refuses tables with deferred foreign-key checks still pending, which a
@@ -566,6 +585,7 @@ class _DemoBankBuilder:
         positions = self._write_positions(products)
         activities = self._activities()
         opportunities = self._opportunities(products)
+        planning = seed_planning(as_of=self.as_of, seed=self.seed)
         return DemoSummary(
             scale=self.scale,
             seed=self.seed,
@@ -581,6 +601,11 @@ class _DemoBankBuilder:
             activities=activities,
             opportunities=opportunities,
             elapsed_seconds=0.0,
+            plan_year=planning.plan_year,
+            target_sets=planning.target_sets,
+            territory_plans=planning.territory_plans,
+            relationship_plans=planning.relationship_plans,
+            development_plans=planning.development_plans,
             logins=self._logins(),
         )
 
@@ -663,8 +688,19 @@ class _DemoBankBuilder:
                 rm.notice_given_on = as_of - dt.timedelta(days=days_ago)
                 rm.hired_on = min(rm.hired_on, as_of - dt.timedelta(days=days_ago + 365))
 
-        self.people = [admin, executive, *self.leaders, *self.rms]
+        # The second executive comes from a stream of its own, so that adding them left
+        # every other name and date of the bank as it was.
+        exec2 = self._second_executive([admin, executive, *self.leaders, *self.rms])
+        self.people = [admin, executive, exec2, *self.leaders, *self.rms]
         self._write_people()
+
+    def _second_executive(self, people: list[_Person]) -> _Person:
+        rng = self.rng("people:exec2")
+        taken = {(p.first_name, p.last_name) for p in people}
+        free = [(f, last) for f in FIRST_NAMES for last in LAST_NAMES if (f, last) not in taken]
+        first, last = rng.choice(free)
+        hired_on = self.as_of - dt.timedelta(days=rng.randint(8 * 365, 20 * 365))
+        return _Person("exec2", Role.EXECUTIVE, first, last, hired_on=hired_on)
 
     @staticmethod
     def _names(rng: random.Random, count: int) -> list[tuple[str, str]]:

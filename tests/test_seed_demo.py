@@ -30,6 +30,20 @@ from accounts.models import (
 )
 from org.demo import DEMO_PASSWORD, DemoBankExists, seed_demo, wipe_demo_bank
 from org.models import Role, Team, User
+from planning.demo import _Story
+from planning.models import (
+    ActivityStandard,
+    Comment,
+    DevelopmentPlan,
+    Metric,
+    PlannedAction,
+    PlanYear,
+    ProductMixStandard,
+    RelationshipPlan,
+    TargetSet,
+    TerritoryPlan,
+)
+from planning.services.plans import missing_sections
 
 AS_OF = dt.date(2025, 6, 15)
 SEED = 7
@@ -66,7 +80,51 @@ def bank_fingerprint() -> tuple:
     )
     pipeline = Opportunity.objects.aggregate(amount=Sum("amount"), rows=Count("id"))
     people = list(User.objects.order_by("username").values_list("username", "role", "team__name"))
-    return digest, money, pipeline, Activity.objects.count(), people
+    return digest, money, pipeline, Activity.objects.count(), people, planning_fingerprint()
+
+
+def planning_fingerprint() -> str:
+    """The year's targets and plans, with who did what when: the story, to the minute."""
+    target_sets = TargetSet.objects.order_by("pk").values_list(
+        "scope",
+        "team__name",
+        "rm__username",
+        "status",
+        "revision",
+        "version",
+        "proposed_by__username",
+        "proposed_at",
+        "decided_by__username",
+        "decided_at",
+        "growth_share_pct",
+    )
+    lines = TargetSet.objects.order_by("pk", "lines__metric__code").values_list(
+        "pk", "lines__metric__code", "lines__value", "lines__weight"
+    )
+    plans = TerritoryPlan.objects.order_by("rm__username").values_list(
+        "rm__username",
+        "status",
+        "version",
+        "goals_business",
+        "strategies",
+        "planned_calls_per_week",
+        "risks",
+        "submitted_at",
+        "endorsed_by__username",
+        "approved_by__username",
+        "approved_at",
+    )
+    comments = Comment.objects.order_by("pk").values_list(
+        "author__username", "kind", "text", "created_at"
+    )
+    relationship = RelationshipPlan.objects.order_by("account__number").values_list(
+        "account__number", "intent", "objectives", "expected_balance", "review_on"
+    )
+    actions = PlannedAction.objects.order_by("pk").values_list(
+        "relationship_plan__account__number", "description", "due_on", "owner__username", "done"
+    )
+    everything = [list(q) for q in (target_sets, lines, plans, comments, relationship, actions)]
+    return hashlib.sha256(repr(everything).encode()).hexdigest()
 
 
 @pytest.mark.django_db
@@ -80,7 +138,7 @@ def test_same_seed_and_as_of_give_the_identical_bank(demo_bank):
 
 @pytest.mark.django_db
 def test_summary_counts_what_is_in_the_database(demo_bank):
-    assert demo_bank.users == User.objects.count() == 35
+    assert demo_bank.users == User.objects.count() == 36
     assert demo_bank.teams == Team.objects.count() == 3
     assert demo_bank.accounts == Account.objects.count()
     assert 1_300 <= demo_bank.accounts <= 1_700
@@ -88,6 +146,11 @@ def test_summary_counts_what_is_in_the_database(demo_bank):
     assert demo_bank.activities == Activity.objects.count()
     assert demo_bank.opportunities == Opportunity.objects.count()
     assert demo_bank.ownership_changes == OwnershipChange.objects.count() > 0
+    assert demo_bank.plan_year == AS_OF.year
+    assert demo_bank.target_sets == TargetSet.objects.count()
+    assert demo_bank.territory_plans == TerritoryPlan.objects.count() == 28  # 30 less 2 leavers
+    assert demo_bank.relationship_plans == RelationshipPlan.objects.count()
+    assert demo_bank.development_plans == DevelopmentPlan.objects.count()
 
 
 @pytest.mark.django_db
@@ -95,6 +158,7 @@ def test_demo_users_exist_with_their_roles(demo_bank):
     roles = dict(User.objects.values_list("username", "role"))
     assert roles.pop("admin") == Role.ADMIN
     assert roles.pop("exec1") == Role.EXECUTIVE
+    assert roles.pop("exec2") == Role.EXECUTIVE
     for i in range(1, 4):
         assert roles.pop(f"leader{i}") == Role.LEADER
     for i in range(1, 31):
@@ -269,7 +333,16 @@ def test_if_empty_seeds_an_empty_database_and_prints_the_logins(demo_bank, monke
 
     assert calls == [{"scale": 1, "as_of": AS_OF, "seed": 3, "reset": False}]
     text = out.getvalue()
-    for expected in ("positions", "exec1", "leader3", "rm1-rm10", "rm21-rm30", "'flightpath'"):
+    for expected in (
+        "positions",
+        "territory plans",
+        "exec1",
+        "exec2",
+        "leader3",
+        "rm1-rm10",
+        "rm21-rm30",
+        "'flightpath'",
+    ):
         assert expected in text
     assert "demo only" in text
 
@@ -285,3 +358,173 @@ def test_if_empty_seeds_an_empty_database_and_prints_the_logins(demo_bank, monke
 def test_bad_arguments_are_a_clear_command_error(args, message):
     with pytest.raises(CommandError, match=message):
         call_command("seed_demo", *args, stdout=StringIO())
+
+
+# --- the plan year --------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_plan_year_of_as_of_exists_with_its_standards(demo_bank):
+    year = PlanYear.objects.get()
+    assert (year.year, year.starts_on, year.ends_on) == (
+        2025,
+        dt.date(2025, 1, 1),
+        AS_OF.replace(month=12, day=31),
+    )
+    assert year.is_open
+    assert (year.product_weight_pct, year.rb_weight_pct) == (80, 20)
+    assert year.standard.forecast_accuracy_pct == 85
+    assert year.standard.relationship_metric == "retention"
+    standards = {
+        s.rm_style: (s.calls_per_week, s.visits_per_week, s.reviews_per_week)
+        for s in ActivityStandard.objects.filter(plan_year=year)
+    }
+    assert standards == {"finder": (12, 3, 1), "minder": (5, 4, 3), "both": (8, 3, 2)}
+    mix = dict(ProductMixStandard.objects.values_list("family", "target_share_pct"))
+    assert set(mix) == set(ProductFamily.values)
+    assert sum(mix.values()) == 100
+
+
+@pytest.mark.django_db
+def test_bank_targets_are_approved_by_an_executive_who_did_not_propose_them(demo_bank):
+    bank = TargetSet.objects.get(scope="bank")
+    assert bank.status == TargetSet.Status.APPROVED
+    assert bank.growth_share_pct == 60
+    assert (bank.created_by.username, bank.proposed_by.username) == ("exec1", "exec1")
+    assert bank.decided_by.username == "exec2"
+    assert bank.decided_by_id not in (bank.proposed_by_id, bank.last_edited_by_id)
+    weights = list(bank.lines.values_list("weight", flat=True))
+    assert len(weights) >= 5
+    assert sum(weights) == 100
+    growth = bank.lines.filter(metric__category="growth").aggregate(w=Sum("weight"))["w"]
+    assert growth == bank.growth_share_pct
+    kinds = list(bank.comments.values_list("kind", "author__username"))
+    assert kinds == [("proposed", "exec1"), ("approved", "exec2")]
+
+
+@pytest.mark.django_db
+def test_four_eyes_holds_for_every_decided_target_set(demo_bank):
+    decided = TargetSet.objects.filter(status__in=["approved", "returned"])
+    assert decided.exists()
+    for ts in decided.select_related("decided_by"):
+        assert ts.decided_by.role == Role.EXECUTIVE
+        assert ts.decided_by_id not in (ts.proposed_by_id, ts.last_edited_by_id)
+
+
+@pytest.mark.django_db
+def test_team_targets_one_approved_one_waiting_for_sign_off_one_draft(demo_bank):
+    states = dict(
+        TargetSet.objects.filter(scope="team").values_list("team__leader__username", "status")
+    )
+    assert states == {"leader1": "approved", "leader2": "proposed", "leader3": "draft"}
+    waiting = TargetSet.objects.get(scope="team", status="proposed")
+    assert waiting.proposed_by == waiting.team.leader
+    assert waiting.lines.aggregate(w=Sum("weight"))["w"] == 100
+    draft = TargetSet.objects.get(scope="team", status="draft")
+    assert draft.lines.aggregate(w=Sum("weight"))["w"] < 100  # the screen has a problem to show
+
+
+@pytest.mark.django_db
+def test_rm_targets_of_team_one_are_decided_and_of_team_two_proposed(demo_bank):
+    rm_sets = TargetSet.objects.filter(scope="rm").select_related("rm__team__leader")
+    by_team = {}
+    for ts in rm_sets:
+        by_team.setdefault(ts.rm.team.leader.username, set()).add(ts.status)
+        assert ts.proposed_by == ts.rm.team.leader
+        assert sum(ts.lines.values_list("weight", flat=True)) == 100
+    assert by_team == {
+        "leader1": {"approved", "proposed", "returned"},
+        "leader2": {"proposed"},
+    }
+    returned = rm_sets.get(status="returned")
+    assert returned.comments.filter(kind="returned").exclude(text="").exists()
+    assert rm_sets.get(rm__username="rm1").status == "approved"
+
+
+@pytest.mark.django_db
+def test_territory_plans_are_in_every_state(demo_bank):
+    states = set(TerritoryPlan.objects.values_list("status", flat=True))
+    assert states == set(TerritoryPlan.Status.values)
+    for plan in TerritoryPlan.objects.exclude(status__in=["draft"]).select_related("rm"):
+        assert not missing_sections(plan), plan  # only complete plans were ever submitted
+
+
+@pytest.mark.django_db
+def test_rm1_plan_is_a_started_draft_with_targets_to_measure_against(demo_bank):
+    plan = TerritoryPlan.objects.get(rm__username="rm1")
+    assert plan.status == TerritoryPlan.Status.DRAFT
+    assert plan.goals_business
+    assert plan.strategies
+    assert {"measures", "activity", "top_accounts"} <= set(missing_sections(plan))
+    rm1_targets = TargetSet.objects.get(rm__username="rm1")
+    assert rm1_targets.lines.exists()
+
+
+@pytest.mark.django_db
+def test_decided_plans_were_endorsed_by_the_leader_and_approved_by_an_executive(demo_bank):
+    for plan in TerritoryPlan.objects.filter(status__in=["endorsed", "approved"]).select_related(
+        "rm__team", "endorsed_by", "approved_by"
+    ):
+        assert plan.endorsed_by_id == plan.rm.team.leader_id
+        if plan.status == "approved":
+            assert plan.approved_by.role == Role.EXECUTIVE
+    for plan in TerritoryPlan.objects.filter(status="returned"):
+        returned = plan.comments.filter(kind="returned")
+        assert returned.exclude(text="").exists()
+        assert returned.first().author.role in (Role.LEADER, Role.EXECUTIVE)
+    leavers = User.objects.filter(notice_given_on__isnull=False)
+    assert not TerritoryPlan.objects.filter(rm__in=leavers).exists()
+
+
+@pytest.mark.django_db
+def test_everything_planned_happened_before_as_of(demo_bank):
+    cutoff = dt.datetime.combine(AS_OF, dt.time(), tzinfo=dt.UTC)
+    assert not Comment.objects.filter(created_at__gte=cutoff).exists()
+    assert not TargetSet.objects.filter(decided_at__gte=cutoff).exists()
+    assert not TerritoryPlan.objects.filter(approved_at__gte=cutoff).exists()
+    assert not TerritoryPlan.history.filter(history_date__gte=cutoff).exists()
+    assert not TerritoryPlan.history.filter(history_user__isnull=True).exists()
+    assert not TargetSet.history.filter(history_user__isnull=True).exists()
+
+
+@pytest.mark.django_db
+def test_most_but_not_all_tier_a_accounts_have_a_relationship_plan(demo_bank):
+    tier_a = Account.objects.filter(tier__code="A", status=AccountStatus.ACTIVE)
+    planned = tier_a.filter(relationship_plans__isnull=False).distinct().count()
+    assert 0.75 * tier_a.count() <= planned < tier_a.count()
+    rm1_tier_a = tier_a.filter(owner__username="rm1")
+    assert 0 < rm1_tier_a.filter(relationship_plans__isnull=False).count() < rm1_tier_a.count()
+    assert not RelationshipPlan.objects.filter(actions__isnull=True).exists()
+    assert RelationshipPlan.objects.filter(intent="must_grow").exists()
+    assert PlannedAction.objects.filter(done=True, due_on__lt=AS_OF).exists()
+    assert not PlannedAction.objects.filter(done=True, due_on__gte=AS_OF).exists()
+
+
+@pytest.mark.django_db
+def test_some_rms_have_a_development_plan_tied_to_their_targets(demo_bank):
+    plans = DevelopmentPlan.objects.all()
+    assert 0 < plans.count() < User.objects.filter(role=Role.RM).count()
+    rm1 = plans.get(rm__username="rm1")
+    assert rm1.goals.filter(target_line__target_set__rm__username="rm1").exists()
+
+
+@pytest.mark.django_db
+def test_reset_keeps_the_metric_catalogue_and_wipes_the_plans(demo_bank):
+    catalogue = set(Metric.objects.values_list("code", flat=True))
+    wipe_demo_bank()
+    assert set(Metric.objects.values_list("code", flat=True)) == catalogue
+    assert len(catalogue) == 9
+    assert not TargetSet.objects.exists()
+    assert not TerritoryPlan.objects.exists()
+    assert not PlanYear.objects.exists()
+
+
+@pytest.mark.parametrize("as_of", [dt.date(2026, 1, 2), dt.date(2026, 3, 1), dt.date(2026, 12, 30)])
+def test_the_planning_story_lies_between_november_and_as_of(as_of):
+    story = _Story(PlanYear(starts_on=dt.date(2026, 1, 1), ends_on=dt.date(2026, 12, 31)), as_of)
+    moments = [story.at(f / 100) for f in range(101)]
+    assert moments == sorted(moments)
+    assert moments[0].date() >= dt.date(2025, 11, 1)
+    assert moments[-1].date() < as_of
+    assert moments[-1].date() <= dt.date(2026, 4, 30)
+    assert all(8 <= m.hour <= 17 and m.weekday() < 5 for m in moments)
