@@ -118,7 +118,13 @@ def target_set_create(
             f"{existing.subject_label} already has targets for {plan_year}: "
             "open them, or start a new revision of the approved ones."
         )
-    return TargetSet.objects.create(**subject, created_by=by, last_edited_by=by)
+    return _created(TargetSet(**subject, created_by=by, last_edited_by=by), by)
+
+
+def _created(ts: TargetSet, by: User) -> TargetSet:
+    ts._history_user = by  # the audit history's "who", with or without a request
+    ts.save(force_insert=True)
+    return ts
 
 
 @transaction.atomic
@@ -282,16 +288,19 @@ def target_set_revise(*, target_set_id: int, by: User) -> TargetSet:
     if hasattr(ts, "next_revision"):
         raise InvalidTransition("A newer revision of these targets already exists.")
     _require_open_year(ts.plan_year)
-    revision = TargetSet.objects.create(
-        plan_year=ts.plan_year,
-        scope=ts.scope,
-        team=ts.team,
-        rm=ts.rm,
-        revision=ts.revision + 1,
-        previous=ts,
-        growth_share_pct=ts.growth_share_pct,
-        created_by=by,
-        last_edited_by=by,
+    revision = _created(
+        TargetSet(
+            plan_year=ts.plan_year,
+            scope=ts.scope,
+            team=ts.team,
+            rm=ts.rm,
+            revision=ts.revision + 1,
+            previous=ts,
+            growth_share_pct=ts.growth_share_pct,
+            created_by=by,
+            last_edited_by=by,
+        ),
+        by,
     )
     bulk_create_with_history(
         [
