@@ -89,6 +89,13 @@ def standards_save(
         raise ValidationError(
             {"product_mix": f"The product-mix shares add up to {total} %, more than 100 %."}
         )
+    weekly = [
+        value
+        for row in data.activity
+        for value in (row.calls_per_week, row.visits_per_week, row.reviews_per_week)
+    ]
+    if any(value is None or value < 0 for value in weekly):
+        raise ValidationError({"activity": "Activity per week is a number of 0 or more."})
     styles = [row.rm_style for row in data.activity]
     if len(styles) != len(set(styles)):
         raise ValidationError({"activity": "One activity standard per RM style."})

@@ -238,8 +238,9 @@ def target_set_approve(*, target_set_id: int, by: User, comment: str = "") -> Ta
     ts = _locked(target_set_id, by)
     _decide(ts, by, "approve")
     previous = (
-        TargetSet.objects.select_for_update()
+        TargetSet.objects.select_for_update(of=("self",))
         .filter(pk=ts.previous_id, status=Status.APPROVED)
+        .order_by("pk")  # the default ordering joins team and rm, which PostgreSQL won't lock
         .first()
         if ts.previous_id
         else None
