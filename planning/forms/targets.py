@@ -37,15 +37,17 @@ class BootstrapForm(forms.Form):
             if field.help_text:
                 widget.attrs["aria-describedby"] = f"{self[name].auto_id}-help"
 
-    def full_clean(self):
-        super().full_clean()
+    def add_error(self, field, error):
+        # Every error passes here: the field checks, clean() and a service's refusal.
+        super().add_error(field, error)
         for name in self.errors:
-            if name in self.fields and not isinstance(self.fields[name].widget, forms.HiddenInput):
-                widget = self.fields[name].widget
-                widget.attrs["class"] = widget.attrs.get("class", "") + " is-invalid"
-                widget.attrs["aria-invalid"] = "true"
-                described = widget.attrs.get("aria-describedby", "")
-                widget.attrs["aria-describedby"] = f"{described} {self[name].auto_id}-error".strip()
+            if name not in self.fields or isinstance(self.fields[name].widget, forms.HiddenInput):
+                continue
+            attrs = self.fields[name].widget.attrs
+            if "is-invalid" not in attrs.get("class", ""):
+                attrs["class"] = f"{attrs.get('class', '')} is-invalid".strip()
+                described = f"{attrs.get('aria-describedby', '')} {self[name].auto_id}-error"
+                attrs["aria-describedby"] = described.strip()
 
 
 # --- target sets ------------------------------------------------------------------------------

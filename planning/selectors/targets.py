@@ -228,6 +228,13 @@ SET_FIELDS = {
     "decision_comment": "decision comment",
 }
 SET_USER_FIELDS = ("proposed_by", "decided_by")
+STATUS_WHAT = {
+    Status.DRAFT: "Edited again as a draft",
+    Status.PROPOSED: "Proposed",
+    Status.APPROVED: "Approved",
+    Status.RETURNED: "Returned",
+    Status.SUPERSEDED: "Superseded by the next revision",
+}
 LINE_FIELDS = {"value": "value", "weight": "weight %"}
 EMPTY = "—"
 
@@ -289,11 +296,14 @@ def history(ts: TargetSet, *, metrics: Sequence[Metric] | None = None) -> list[H
             ]
             if changes:  # a save that changed only lines is told by the lines' records
                 changes.sort(key=lambda c: list(SET_FIELDS.values()).index(c.field))
+                moved = record.status != previous.status
                 entries.append(
                     HistoryEntry(
                         record.history_date,
                         record.history_user,
-                        "Targets changed",
+                        STATUS_WHAT.get(record.status, "Targets changed")
+                        if moved
+                        else "Targets changed",
                         changes,
                         order=record.history_id,
                     )

@@ -716,7 +716,7 @@ def test_history_shows_who_when_and_old_to_new(client, leader, executive, team_s
     ]
     assert entries[0] == (
         executive,
-        "Targets changed",
+        "Returned",
         [
             ("status", "Proposed", "Returned"),
             ("decided by", "—", str(executive)),
