@@ -336,6 +336,7 @@ def test_if_empty_seeds_an_empty_database_and_prints_the_logins(demo_bank, monke
     for expected in (
         "positions",
         "territory plans",
+        "FY 2025",
         "exec1",
         "exec2",
         "leader3",

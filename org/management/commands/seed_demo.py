@@ -19,7 +19,8 @@ def _as_of(value: str) -> dt.date:
 class Command(BaseCommand):
     help = (
         "Create the demo bank: teams, RMs, accounts with 36 months of positions, activities "
-        "and a pipeline. The same --seed and --as-of always give the same bank."
+        "and a pipeline, and the plan year of --as-of with its targets and plans in every "
+        "state. The same --seed and --as-of always give the same bank."
     )
 
     def add_arguments(self, parser):
@@ -67,6 +68,8 @@ class Command(BaseCommand):
         )
         for label, count in summary.counts().items():
             self.stdout.write(f"  {label:<18} {count:>10,}")
+        if summary.plan_year:
+            self.stdout.write(f"  {'plan year':<18} {'FY ' + str(summary.plan_year):>10}")
         self.stdout.write("")
         self._logins(summary.logins)
         self.stdout.write("")
