@@ -40,6 +40,7 @@ from planning.models import (
     PlanYear,
     ProductMixStandard,
     RelationshipPlan,
+    TargetLine,
     TargetSet,
     TerritoryPlan,
 )
@@ -84,13 +85,15 @@ def bank_fingerprint() -> tuple:
 
 
 def planning_fingerprint() -> str:
-    """The year's targets and plans, with who did what when: the story, to the minute."""
-    target_sets = TargetSet.objects.order_by("pk").values_list(
-        "scope",
-        "team__name",
-        "rm__username",
+    """The year's targets and plans, with who did what when: the story, to the minute.
+
+    By natural keys, never by id: on PostgreSQL a rolled-back test does not roll back the
+    sequences, so the same bank may get other ids in another run.
+    """
+    subject = ("scope", "team__name", "rm__username", "revision")
+    target_sets = TargetSet.objects.order_by(*subject).values_list(
+        *subject,
         "status",
-        "revision",
         "version",
         "proposed_by__username",
         "proposed_at",
@@ -98,9 +101,9 @@ def planning_fingerprint() -> str:
         "decided_at",
         "growth_share_pct",
     )
-    lines = TargetSet.objects.order_by("pk", "lines__metric__code").values_list(
-        "pk", "lines__metric__code", "lines__value", "lines__weight"
-    )
+    lines = TargetLine.objects.order_by(
+        *(f"target_set__{f}" for f in subject), "metric__code"
+    ).values_list(*(f"target_set__{f}" for f in subject), "metric__code", "value", "weight")
     plans = TerritoryPlan.objects.order_by("rm__username").values_list(
         "rm__username",
         "status",
@@ -114,13 +117,24 @@ def planning_fingerprint() -> str:
         "approved_by__username",
         "approved_at",
     )
-    comments = Comment.objects.order_by("pk").values_list(
-        "author__username", "kind", "text", "created_at"
+    comments = Comment.objects.order_by(
+        "created_at", "author__username", "kind", "text"
+    ).values_list(
+        "territory_plan__rm__username",
+        "target_set__scope",
+        "target_set__team__name",
+        "target_set__rm__username",
+        "author__username",
+        "kind",
+        "text",
+        "created_at",
     )
     relationship = RelationshipPlan.objects.order_by("account__number").values_list(
-        "account__number", "intent", "objectives", "expected_balance", "review_on"
+        "account__number", "intent", "objectives", "expected_balance", "review_on", "updated_at"
     )
-    actions = PlannedAction.objects.order_by("pk").values_list(
+    actions = PlannedAction.objects.order_by(
+        "relationship_plan__account__number", "due_on", "description"
+    ).values_list(
         "relationship_plan__account__number", "description", "due_on", "owner__username", "done"
     )
     everything = [list(q) for q in (target_sets, lines, plans, comments, relationship, actions)]
