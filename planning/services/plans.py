@@ -9,7 +9,8 @@ Every save carries the version it was read at, so nothing is silently overwritte
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Account
@@ -29,6 +30,8 @@ from ..models import (
     PlannedAction,
     PlanYear,
     RelationshipPlan,
+    Scope,
+    TargetLine,
     TerritoryPlan,
 )
 
@@ -54,8 +57,19 @@ SECTIONS: dict[str, dict] = {
 }
 
 
+def _has_any(plan: TerritoryPlan, name: str) -> bool:
+    """Whether a many-to-many field has a row; no query when it was prefetched."""
+    cache = getattr(plan, "_prefetched_objects_cache", {})
+    if name in cache:
+        return bool(cache[name])
+    return getattr(plan, name).exists()
+
+
 def missing_sections(plan: TerritoryPlan) -> dict[str, str]:
-    """Section → what it still needs before the plan can be submitted."""
+    """Section → what it still needs before the plan can be submitted.
+
+    Runs no query when `measured_lines` and `top_accounts` are prefetched.
+    """
     missing = {}
     empty_goals = [
         TerritoryPlan._meta.get_field(f).verbose_name
@@ -66,11 +80,11 @@ def missing_sections(plan: TerritoryPlan) -> dict[str, str]:
         missing["goals"] = "Write your " + ", ".join(empty_goals) + "."
     if not plan.strategies.strip():
         missing["strategies"] = "Say how you will reach your goals."
-    if not plan.measures.strip() and not plan.measured_lines.exists():
+    if not plan.measures.strip() and not _has_any(plan, "measured_lines"):
         missing["measures"] = "Name how you will measure progress, by target line."
     if any(getattr(plan, f) is None for f in SECTIONS["activity"]["fields"]):
         missing["activity"] = "Plan your calls, visits and reviews per week."
-    if not plan.top_accounts.exists():
+    if not _has_any(plan, "top_accounts"):
         missing["top_accounts"] = "Name at least one top account."
     if not plan.resources_needed.strip():
         missing["resources"] = "Say what resources you need (or that you need none)."
@@ -81,6 +95,40 @@ def missing_sections(plan: TerritoryPlan) -> dict[str, str]:
 
 def completed_sections(plan: TerritoryPlan) -> int:
     return len(SECTIONS) - len(missing_sections(plan))
+
+
+# --- who may do what to a territory plan (the services below hold the same rules) -----------
+
+
+def _is_leader_of(user: User, plan: TerritoryPlan) -> bool:
+    return (
+        user.role == Role.LEADER and plan.rm.team is not None and plan.rm.team.leader_id == user.pk
+    )
+
+
+def require_plan_writer(plan: TerritoryPlan, user: User) -> None:
+    """Only the RM writes their plan: anyone else who can see it gets a 403."""
+    if plan.rm_id != user.pk:
+        raise PermissionDenied("Only the RM writes their plan; comment on it instead.")
+
+
+def plan_actions(plan: TerritoryPlan, user: User) -> frozenset[str]:
+    """What `user` may do to `plan` now: a subset of edit, submit, endorse, approve, return,
+    comment. For pages to show the right buttons; the services decide again on each
+    action. Expects plan.rm.team and plan.plan_year loaded."""
+    actions = set()
+    writable = plan.is_editable and plan.plan_year.is_open
+    if plan.rm_id == user.pk and writable:
+        actions |= {"edit", "submit"}
+    if plan.status == Status.SUBMITTED and _is_leader_of(user, plan):
+        actions |= {"endorse", "return"}
+    if plan.status == Status.ENDORSED and user.role == Role.EXECUTIVE:
+        actions.add("return")
+        if user.pk not in (plan.rm_id, plan.endorsed_by_id):
+            actions.add("approve")
+    if user.role in (Role.RM, Role.LEADER, Role.EXECUTIVE):
+        actions.add("comment")
+    return frozenset(actions)
 
 
 # --- territory plan --------------------------------------------------------------------------
@@ -128,8 +176,7 @@ def territory_plan_save_section(
 ) -> TerritoryPlan:
     """Save one section of a draft. Never fails for incompleteness; `data` is cleaned."""
     plan = _locked_plan(plan_id, by)
-    if plan.rm_id != by.pk:
-        raise PermissionDenied("Only the RM writes their plan; comment on it instead.")
+    require_plan_writer(plan, by)
     if not plan.is_editable:
         raise InvalidTransition(
             f"This plan is {plan.get_status_display().lower()}: it can be changed again only "
@@ -151,12 +198,19 @@ def territory_plan_save_section(
 
 
 @transaction.atomic
-def territory_plan_submit(*, plan_id: int, by: User, comment: str = "") -> TerritoryPlan:
+def territory_plan_submit(
+    *, plan_id: int, by: User, comment: str = "", expected_version: int | None = None
+) -> TerritoryPlan:
+    """Send the plan to the leader. With `expected_version`, refuse (StaleEdit) if the plan
+    changed since the RM last saw it: they submit what they have read."""
     plan = _locked_plan(plan_id, by)
     if plan.rm_id != by.pk:
         raise PermissionDenied("Only the RM submits their plan.")
     if not plan.is_editable:
         raise InvalidTransition(f"This plan is already {plan.get_status_display().lower()}.")
+    if not plan.plan_year.is_open:
+        raise InvalidTransition(f"{plan.plan_year} is closed.")
+    _check_version(plan, expected_version, "This plan")
     if missing := missing_sections(plan):
         raise Incomplete(missing)
     _save_bumped(plan, status=Status.SUBMITTED, submitted_at=timezone.now())
@@ -164,12 +218,6 @@ def territory_plan_submit(*, plan_id: int, by: User, comment: str = "") -> Terri
         territory_plan=plan, author=by, kind=Comment.Kind.SUBMITTED, text=comment
     )
     return plan
-
-
-def _is_leader_of(user: User, plan: TerritoryPlan) -> bool:
-    return (
-        user.role == Role.LEADER and plan.rm.team is not None and plan.rm.team.leader_id == user.pk
-    )
 
 
 @transaction.atomic
@@ -207,8 +255,6 @@ def territory_plan_approve(*, plan_id: int, by: User, comment: str = "") -> Terr
 def territory_plan_return(*, plan_id: int, by: User, comment: str) -> TerritoryPlan:
     """Back to the RM with a reason: by the leader from submitted, by an executive from
     endorsed. The comments stay on the plan."""
-    if not comment.strip():
-        raise ValidationError({"comment": "Say why the plan goes back: the RM needs it."})
     plan = _locked_plan(plan_id, by)
     if plan.status == Status.SUBMITTED:
         if not _is_leader_of(by, plan):
@@ -220,6 +266,9 @@ def territory_plan_return(*, plan_id: int, by: User, comment: str) -> TerritoryP
         raise InvalidTransition(
             f"This plan is {plan.get_status_display().lower()}; there is nothing to return."
         )
+    # After the role and state checks, so that whoever may not return it hears that first.
+    if not comment.strip():
+        raise ValidationError({"comment": "Say why the plan goes back: the RM needs it."})
     _save_bumped(plan, status=Status.RETURNED, endorsed_by=None, endorsed_at=None)
     Comment.objects.create(territory_plan=plan, author=by, kind=Comment.Kind.RETURNED, text=comment)
     return plan
@@ -238,6 +287,9 @@ def plan_comment_add(*, plan_id: int, by: User, text: str) -> Comment:
 # --- relationship plans ------------------------------------------------------------------------
 
 
+# Tiers a relationship plan is written for: A "must keep", B "must grow".
+RELATIONSHIP_TIERS = ("A", "B")
+
 RELATIONSHIP_FIELDS = (
     "intent",
     "objectives",
@@ -253,6 +305,27 @@ def _require_account_owner(by: User, account: Account) -> None:
         raise PermissionDenied("Only the account's RM writes its relationship plan.")
 
 
+def _require_open(plan_year: PlanYear) -> None:
+    if not plan_year.is_open:
+        raise InvalidTransition(f"{plan_year} is closed: its plans can no longer change.")
+
+
+def may_write_relationship_plan(user: User, account: Account) -> bool:
+    return user.role == Role.RM and user.pk in (account.owner_id, account.covering_rm_id)
+
+
+def action_owners(account: Account) -> QuerySet[User]:
+    """Who may own a planned action on the account: its RM or covering RM, the active RMs
+    of the owner's team, and the team's leader."""
+    q = Q(pk=account.owner_id)
+    if account.covering_rm_id:
+        q |= Q(pk=account.covering_rm_id)
+    team_id = account.owner.team_id
+    if team_id:
+        q |= Q(team_id=team_id, role=Role.RM, is_active=True) | Q(led_teams=team_id)
+    return User.objects.filter(q).distinct().order_by("last_name", "first_name", "username")
+
+
 @transaction.atomic
 def relationship_plan_save(
     *,
@@ -262,9 +335,14 @@ def relationship_plan_save(
     data: dict,
     expected_version: int | None = None,
 ) -> RelationshipPlan:
-    """Create or update the account's plan for the year."""
-    account = visible_accounts(by).get(pk=account_id)
+    """Create or update the account's plan for the year.
+
+    `expected_version` is the version the RM read; 0 means they wrote a new plan, so a plan
+    somebody created meanwhile is a StaleEdit rather than silently overwritten.
+    """
+    account = visible_accounts(by).select_related("tier").get(pk=account_id)
     _require_account_owner(by, account)
+    _require_open(plan_year)
     plan = (
         RelationshipPlan.objects.select_for_update()
         .filter(account=account, plan_year=plan_year)
@@ -272,9 +350,23 @@ def relationship_plan_save(
     )
     fields = {f: data[f] for f in RELATIONSHIP_FIELDS if f in data}
     if plan is None:
-        return RelationshipPlan.objects.create(
-            account=account, plan_year=plan_year, author=by, **fields
-        )
+        if account.tier.code not in RELATIONSHIP_TIERS:
+            raise ValidationError(
+                "Relationship plans are written for tier-A (must keep) and tier-B (must grow) "
+                f"accounts; {account} is tier {account.tier.code}."
+            )
+        try:
+            with transaction.atomic():
+                return RelationshipPlan.objects.create(
+                    account=account, plan_year=plan_year, author=by, **fields
+                )
+        except IntegrityError:
+            current = RelationshipPlan.objects.get(account=account, plan_year=plan_year)
+            raise StaleEdit(
+                "Somebody wrote a relationship plan for this account meanwhile. Your text "
+                "was not saved; here is theirs.",
+                current=current,
+            ) from None
     _check_version(plan, expected_version, "This relationship plan")
     _save_bumped(plan, **fields)
     return plan
@@ -284,10 +376,21 @@ def relationship_plan_save(
 def planned_action_add(
     *, relationship_plan_id: int, by: User, description: str, due_on, owner: User
 ) -> PlannedAction:
-    plan = visible_relationship_plans(by).select_related("account").get(pk=relationship_plan_id)
+    plan = (
+        visible_relationship_plans(by)
+        .select_related("account__owner", "plan_year")
+        .get(pk=relationship_plan_id)
+    )
     _require_account_owner(by, plan.account)
+    _require_open(plan.plan_year)
+    if not description.strip():
+        raise ValidationError({"description": "Say what will be done."})
+    if not action_owners(plan.account).filter(pk=owner.pk).exists():
+        raise ValidationError(
+            {"owner": "The owner is the account's RM, an RM of the team or its leader."}
+        )
     return PlannedAction.objects.create(
-        relationship_plan=plan, description=description, due_on=due_on, owner=owner
+        relationship_plan=plan, description=description.strip(), due_on=due_on, owner=owner
     )
 
 
@@ -311,8 +414,10 @@ def planned_action_set_done(*, action_id: int, by: User, done: bool) -> PlannedA
 def development_plan_save(
     *, rm: User, plan_year: PlanYear, by: User, data: dict, expected_version: int | None = None
 ) -> DevelopmentPlan:
+    """Create or update the RM's development plan; `expected_version` 0 means "a new one"."""
     if by.pk != rm.pk or rm.role != Role.RM:
         raise PermissionDenied("Only the RM writes their development plan.")
+    _require_open(plan_year)
     plan, created = DevelopmentPlan.objects.select_for_update().get_or_create(
         rm=rm, plan_year=plan_year
     )
@@ -322,11 +427,35 @@ def development_plan_save(
     return plan
 
 
+def development_goal_lines(plan: DevelopmentPlan) -> QuerySet[TargetLine]:
+    """Target lines a goal may be tied to: those of the RM's own target sets for the year."""
+    return TargetLine.objects.filter(
+        target_set__scope=Scope.RM,
+        target_set__rm=plan.rm_id,
+        target_set__plan_year=plan.plan_year_id,
+    )
+
+
 @transaction.atomic
 def development_goal_add(*, plan_id: int, by: User, data: dict) -> DevelopmentGoal:
-    plan = visible_development_plans(by).get(pk=plan_id)
+    plan = visible_development_plans(by).select_related("plan_year").get(pk=plan_id)
     if plan.rm_id != by.pk:
         raise PermissionDenied("Only the RM writes their development plan.")
+    _require_open(plan.plan_year)
     if not data.get("target_line") and not data.get("behaviour", "").strip():
         raise ValidationError("Tie the goal to a target line or an RB behaviour.")
+    line = data.get("target_line")
+    if line and not development_goal_lines(plan).filter(pk=line.pk).exists():
+        raise ValidationError({"target_line": "Choose one of your own target lines."})
     return DevelopmentGoal.objects.create(development_plan=plan, **data)
+
+
+@transaction.atomic
+def development_goal_remove(*, goal_id: int, by: User) -> None:
+    goal = DevelopmentGoal.objects.select_related("development_plan__plan_year").get(
+        pk=goal_id, development_plan__in=visible_development_plans(by).values("pk")
+    )
+    if goal.development_plan.rm_id != by.pk:
+        raise PermissionDenied("Only the RM writes their development plan.")
+    _require_open(goal.development_plan.plan_year)
+    goal.delete()
