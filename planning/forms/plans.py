@@ -136,21 +136,26 @@ class CommentForm(forms.Form):
 
 
 class DecisionForm(forms.Form):
-    """Endorse, approve or return. A return needs a reason (`comment_required`)."""
+    """Endorse, approve or return, by its prefix. Whether a comment is needed is the
+    service's rule (a return needs one); the form only labels it and caps its length."""
+
+    LABELS = {
+        "endorse": ("Comment with your endorsement (optional)", ""),
+        "approve": ("Comment with your approval (optional)", ""),
+        "return": ("Why it goes back (required)", "The RM sees this at the top of the plan."),
+    }
 
     comment = forms.CharField(
         label="Comment", required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=4000
     )
 
-    def __init__(self, *args, comment_required=False, **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        if comment_required:
-            self.fields["comment"].required = True
-            self.fields["comment"].label = "Why it goes back"
-            self.fields["comment"].help_text = "The RM sees this at the top of their plan."
-            self.fields["comment"].error_messages["required"] = (
-                "Say why the plan goes back: the RM needs it."
-            )
+        label, help_text = self.LABELS.get(self.prefix, ("Comment", ""))
+        self.fields["comment"].label = label
+        self.fields["comment"].help_text = help_text
+        if self.prefix == "return":
+            self.fields["comment"].widget.attrs["required"] = True
 
 
 class SubmitForm(forms.Form):
@@ -194,6 +199,7 @@ class RelationshipPlanForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["intent"].choices = RelationshipPlan.Intent.choices  # no blank radio
         self.fields["expected_balance"].min_value = 0
         self.fields["expected_balance"].validators.append(MinValueValidator(0))
         self.fields["expected_balance"].widget.attrs.update({"min": "0", "step": "1000"})

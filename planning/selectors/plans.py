@@ -222,7 +222,7 @@ def _activity_disconnects(plan: TerritoryPlan, standard: ActivityStandard | None
                     kind=Disconnect.ACTIVITY,
                     title=f"{label.capitalize()} below the standard",
                     detail=(
-                        f"Plans {_fmt(planned)} {label} a week; the {plan.plan_year} standard "
+                        f"Plans {_fmt(planned)} {label} a week; the {standard.plan_year} standard "
                         f"for {standard.get_rm_style_display().lower()}s is {_fmt(expected)}."
                     ),
                 )
@@ -248,7 +248,12 @@ def disconnects_for(plans: Sequence[TerritoryPlan]) -> dict[int, list[Disconnect
         by_year[plan.plan_year_id].append(plan)
     for year_id, year_plans in by_year.items():
         rm_ids = {p.rm_id for p in year_plans}
-        standards = {s.rm_style: s for s in ActivityStandard.objects.filter(plan_year_id=year_id)}
+        standards = {
+            s.rm_style: s
+            for s in ActivityStandard.objects.filter(plan_year_id=year_id).select_related(
+                "plan_year"
+            )
+        }
         growth_lines: dict[int, list[TargetLine]] = defaultdict(list)
         for line in TargetLine.objects.filter(
             target_set__scope=Scope.RM,

@@ -501,7 +501,13 @@ def _relationship_context(request, plan: RelationshipPlan, *, form=None, action_
             else None
         ),
         "action_form": action_form
-        or (PlannedActionForm(owners=services.action_owners(account)) if can_write else None),
+        or (
+            PlannedActionForm(
+                owners=services.action_owners(account), initial={"owner": request.user.pk}
+            )
+            if can_write
+            else None
+        ),
         "actions": list(plan.actions.all()),
         "user_id": request.user.pk,
     }
@@ -522,7 +528,19 @@ def account_relationship_plan(request, account_pk):
         .first()
     )
     if existing is not None:
-        return redirect(existing)
+        if request.method != "POST":
+            return redirect(existing)
+        # The form was opened before somebody (another tab) wrote the plan: show theirs,
+        # keep what this one typed, save nothing.
+        if not services.may_write_relationship_plan(request.user, account):
+            raise PermissionDenied("Only the account's RM writes its relationship plan.")
+        context = _relationship_context(request, existing)
+        context.update(
+            stale="Somebody wrote a relationship plan for this account meanwhile. Your text "
+            "was not saved; here is theirs.",
+            typed=_typed_values(RelationshipPlanForm(request.POST)),
+        )
+        return render(request, "planning/plans/relationship_plan.html", context, status=CONFLICT)
     can_write = services.may_write_relationship_plan(request.user, account) and plan_year.is_open
     eligible = account.tier.code in services.RELATIONSHIP_TIERS
     form = None
