@@ -18,6 +18,7 @@ from org.access import (
     visible_accounts,
     visible_development_plans,
     visible_relationship_plans,
+    visible_target_sets,
     visible_territory_plans,
 )
 from org.models import Role, User
@@ -120,9 +121,11 @@ def plan_actions(plan: TerritoryPlan, user: User) -> frozenset[str]:
     writable = plan.is_editable and plan.plan_year.is_open
     if plan.rm_id == user.pk and writable:
         actions |= {"edit", "submit"}
-    if plan.status == Status.SUBMITTED and _is_leader_of(user, plan):
+    if not plan.plan_year.is_open:
+        pass  # a closed year's plan is only read
+    elif plan.status == Status.SUBMITTED and _is_leader_of(user, plan):
         actions |= {"endorse", "return"}
-    if plan.status == Status.ENDORSED and user.role == Role.EXECUTIVE:
+    elif plan.status == Status.ENDORSED and user.role == Role.EXECUTIVE:
         actions.add("return")
         if user.pk not in (plan.rm_id, plan.endorsed_by_id):
             actions.add("approve")
@@ -161,6 +164,16 @@ def _save_bumped(record, **changes) -> None:
     record.save()
 
 
+def _own_target_lines(plan: TerritoryPlan) -> QuerySet[TargetLine]:
+    """Lines of the plan's RM's own target sets for the plan's year (any revision), as far
+    as the RM sees them."""
+    return TargetLine.objects.filter(
+        target_set__in=visible_target_sets(plan.rm).filter(
+            scope=Scope.RM, rm=plan.rm_id, plan_year=plan.plan_year_id
+        )
+    )
+
+
 @transaction.atomic
 def territory_plan_start(*, rm: User, plan_year: PlanYear) -> TerritoryPlan:
     """The RM's plan for the year, created as an empty draft the first time."""
@@ -186,6 +199,13 @@ def territory_plan_save_section(
         raise InvalidTransition(f"{plan.plan_year} is closed.")
     _check_version(plan, expected_version, "This plan")
     spec = SECTIONS[section]
+    chosen_lines = {line.pk for line in data.get("measured_lines") or ()}
+    if (
+        "measured_lines" in spec["m2m"]
+        and chosen_lines
+        and _own_target_lines(plan).filter(pk__in=chosen_lines).count() != len(chosen_lines)
+    ):
+        raise ValidationError({"measured_lines": "Choose lines of your own targets."})
     if "top_accounts" in spec["m2m"] and "top_accounts" in data:
         mine = visible_accounts(by).filter(pk__in=[a.pk for a in data["top_accounts"]])
         if mine.count() != len(data["top_accounts"]):
@@ -225,6 +245,7 @@ def territory_plan_endorse(*, plan_id: int, by: User, comment: str = "") -> Terr
     plan = _locked_plan(plan_id, by)
     if not _is_leader_of(by, plan):
         raise PermissionDenied("Only the RM's team leader endorses their plan.")
+    _require_open(plan.plan_year)
     if plan.status != Status.SUBMITTED:
         raise InvalidTransition(
             f"This plan is {plan.get_status_display().lower()}; only a submitted plan is endorsed."
@@ -239,6 +260,7 @@ def territory_plan_approve(*, plan_id: int, by: User, comment: str = "") -> Terr
     plan = _locked_plan(plan_id, by)
     if by.role != Role.EXECUTIVE:
         raise PermissionDenied("Only an executive approves territory plans.")
+    _require_open(plan.plan_year)
     if plan.status != Status.ENDORSED:
         raise InvalidTransition(
             f"This plan is {plan.get_status_display().lower()}; "
@@ -256,6 +278,9 @@ def territory_plan_return(*, plan_id: int, by: User, comment: str) -> TerritoryP
     """Back to the RM with a reason: by the leader from submitted, by an executive from
     endorsed. The comments stay on the plan."""
     plan = _locked_plan(plan_id, by)
+    if not (_is_leader_of(by, plan) or by.role == Role.EXECUTIVE):
+        # Whoever may never return a plan (its RM, the administrator) hears that first.
+        raise PermissionDenied("Only the RM's team leader or an executive returns a plan.")
     if plan.status == Status.SUBMITTED:
         if not _is_leader_of(by, plan):
             raise PermissionDenied("Only the RM's team leader returns a submitted plan.")
@@ -266,6 +291,7 @@ def territory_plan_return(*, plan_id: int, by: User, comment: str) -> TerritoryP
         raise InvalidTransition(
             f"This plan is {plan.get_status_display().lower()}; there is nothing to return."
         )
+    _require_open(plan.plan_year)
     # After the role and state checks, so that whoever may not return it hears that first.
     if not comment.strip():
         raise ValidationError({"comment": "Say why the plan goes back: the RM needs it."})

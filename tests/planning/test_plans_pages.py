@@ -719,3 +719,16 @@ def test_plan_page_for_an_executive_from_the_sign_off_queue(client, endorsed_pla
     assert ">Approve</button>" in response.text
     assert "Sign-off" in response.text
     assert "Save goals" not in response.text
+
+
+def test_a_closed_years_plan_is_read_only_for_everyone(client, rm, leader, submitted_plan):
+    submitted_plan.plan_year.is_open = False
+    submitted_plan.plan_year.save()
+    client.force_login(leader)
+    page = client.get(submitted_plan.get_absolute_url())
+    assert page.context["actions"] == {"comment"}
+    assert ">Endorse</button>" not in page.text
+    assert "FY 2027 is closed" in page.text
+    response = client.post(reverse("planning:plan_endorse", args=[submitted_plan.pk]), {})
+    assert response.status_code == 409
+    assert "FY 2027 is closed" in response.text
