@@ -200,6 +200,7 @@ def target_set_propose(
         raise InvalidTransition(
             f"Targets that are {ts.get_status_display().lower()} cannot be proposed."
         )
+    _require_open_year(ts.plan_year)
     if problems := target_set_problems(ts):
         raise Incomplete(problems)
     _bump_version(
@@ -221,6 +222,7 @@ PAST = {"approve": "approved", "return": "returned"}
 
 def _decide(ts: TargetSet, by: User, verb: str) -> None:
     _require(may_decide(by, ts), f"Only an executive may {verb} targets.")
+    _require_open_year(ts.plan_year)
     if ts.status != Status.PROPOSED:
         raise InvalidTransition(
             f"These targets are {ts.get_status_display().lower()}; "
@@ -263,10 +265,11 @@ def target_set_approve(*, target_set_id: int, by: User, comment: str = "") -> Ta
 
 @transaction.atomic
 def target_set_return(*, target_set_id: int, by: User, comment: str) -> TargetSet:
-    if not comment.strip():
-        raise ValidationError({"comment": "Say why the targets go back: the proposer needs it."})
+    # Look the set up first: someone outside scope hears "not found", not "say why".
     ts = _locked(target_set_id, by)
     _decide(ts, by, "return")
+    if not comment.strip():
+        raise ValidationError({"comment": "Say why the targets go back: the proposer needs it."})
     _bump_version(
         ts,
         None,

@@ -161,19 +161,7 @@ PLAN_AFTER = {
     "return": "returned",
 }
 
-_RETURN_CHECKS_STATE_FIRST = (
-    "territory_plan_return checks the state before the role: someone who may never return "
-    "a plan (its RM, the administrator) hears 409 'there is nothing to return' on a draft, "
-    "approved or returned plan instead of 403, unlike every other action"
-)
-KNOWN_BUGS = {
-    ("plan", "owner", "return", "draft"): _RETURN_CHECKS_STATE_FIRST,
-    ("plan", "owner", "return", "approved"): _RETURN_CHECKS_STATE_FIRST,
-    ("plan", "owner", "return", "returned"): _RETURN_CHECKS_STATE_FIRST,
-    ("plan", "admin", "return", "draft"): _RETURN_CHECKS_STATE_FIRST,
-    ("plan", "admin", "return", "approved"): _RETURN_CHECKS_STATE_FIRST,
-    ("plan", "admin", "return", "returned"): _RETURN_CHECKS_STATE_FIRST,
-}
+KNOWN_BUGS: dict[tuple[str, ...], str] = {}
 
 
 def _cases(table: str, key: tuple[str, ...], states, actions, kind: str) -> list:

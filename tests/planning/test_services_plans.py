@@ -137,12 +137,6 @@ def test_top_accounts_come_from_the_rms_own_book(draft, rm, teammate):
     assert not TerritoryPlan.objects.get(pk=draft.pk).top_accounts.exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="territory_plan_save_section checks that top accounts are the RM's own but not "
-    "that measured lines are: an RM can link (and so show on their plan) the target lines "
-    "of another RM's set by id",
-)
 def test_measured_lines_are_lines_the_rm_may_see(draft, rm, teammate, leader, plan_year):
     def rm_line(owner):
         return TargetLineFactory(
@@ -161,26 +155,15 @@ def test_measured_lines_are_lines_the_rm_may_see(draft, rm, teammate, leader, pl
 
 # --- a closed year ------------------------------------------------------------------------
 
-_CLOSED_YEAR_OPEN = (
-    "a closed plan year stops saving and submitting a territory plan, but endorse, approve "
-    "and return still change a closed year's plan (PlanYear.is_open: 'can no longer change')"
-)
-
 
 @pytest.mark.parametrize(
     ("action", "state"),
     [
         ("save_section", "draft"),
         ("submit", "draft"),
-        pytest.param(
-            "endorse", "submitted", marks=pytest.mark.xfail(strict=True, reason=_CLOSED_YEAR_OPEN)
-        ),
-        pytest.param(
-            "approve", "endorsed", marks=pytest.mark.xfail(strict=True, reason=_CLOSED_YEAR_OPEN)
-        ),
-        pytest.param(
-            "return", "submitted", marks=pytest.mark.xfail(strict=True, reason=_CLOSED_YEAR_OPEN)
-        ),
+        ("endorse", "submitted"),
+        ("approve", "endorsed"),
+        ("return", "submitted"),
     ],
 )
 def test_the_plans_of_a_closed_year_no_longer_change(

@@ -184,12 +184,6 @@ def test_a_return_says_why(team_proposed, executive):
     assert TargetSet.objects.get(pk=team_proposed.pk).status == Status.PROPOSED
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="target_set_return checks the comment before the access layer: a person who "
-    "cannot see the set hears 400 'say why' instead of 404 (territory_plan_return checks "
-    "role and state first)",
-)
 def test_a_return_by_someone_outside_scope_is_404_even_without_a_comment(team_proposed, other_rm):
     with pytest.raises(ObjectDoesNotExist):
         targets.target_set_return(target_set_id=team_proposed.pk, by=other_rm, comment="")
@@ -210,20 +204,15 @@ def test_returned_targets_go_back_to_draft_when_edited_and_keep_the_reason(
 
 # --- a closed year ------------------------------------------------------------------------
 
-_CLOSED_YEAR_OPEN = (
-    "a closed plan year only stops create, save and revise: propose, approve and return "
-    "still change a closed year's targets (PlanYear.is_open: 'can no longer change')"
-)
-
 
 @pytest.mark.parametrize(
     "action",
     [
         "save",
         "revise",
-        pytest.param("propose", marks=pytest.mark.xfail(strict=True, reason=_CLOSED_YEAR_OPEN)),
-        pytest.param("approve", marks=pytest.mark.xfail(strict=True, reason=_CLOSED_YEAR_OPEN)),
-        pytest.param("return", marks=pytest.mark.xfail(strict=True, reason=_CLOSED_YEAR_OPEN)),
+        ("propose"),
+        ("approve"),
+        ("return"),
     ],
 )
 def test_the_targets_of_a_closed_year_no_longer_change(action, team, plan_year, executive):
