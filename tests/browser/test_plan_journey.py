@@ -43,10 +43,10 @@ def log_in(page, live_server, username):
     page.get_by_role("button", name="Log in").click()
 
 
-def save(page, button):
+def save(page, button, section):
+    """Save one section and wait for its "saved" notice, as a person would before going on."""
     page.get_by_role("button", name=button).click()
-    expect(page.get_by_role("button", name=button)).to_be_enabled()
-    page.wait_for_load_state("networkidle")
+    expect(page.locator(f"#section-{section} .alert-success")).to_be_visible()
 
 
 def test_plan_goes_from_rm_to_leader_to_executive_and_back_approved(live_server, page, bank):
@@ -65,29 +65,30 @@ def test_plan_goes_from_rm_to_leader_to_executive_and_back_approved(live_server,
     page.get_by_role("textbox", name="Goals for my market", exact=True).fill(
         "Three new logistics relationships."
     )
-    save(page, "Save goals")
+    save(page, "Save goals", "goals")
     page.get_by_role("textbox", name="Strategies", exact=True).fill(
         "Quarterly reviews with every owner."
     )
-    save(page, "Save strategies")
+    save(page, "Save strategies", "strategies")
     page.get_by_role("textbox", name="How I will measure progress", exact=True).fill(
         "Loan growth by quarter."
     )
-    save(page, "Save measures")
+    save(page, "Save measures", "measures")
     page.get_by_label("Calls per week").fill("12")
     page.get_by_label("Visits per week").fill("4")
     page.get_by_label("Reviews per week").fill("2")
-    save(page, "Save planned activity per week")
+    save(page, "Save planned activity per week", "activity")
     page.get_by_role("checkbox", name=re.compile("Harbor Logistics")).check()
-    save(page, "Save top accounts")
+    save(page, "Save top accounts", "top_accounts")
     page.get_by_role("textbox", name="Resources needed", exact=True).fill(
         "A treasury specialist twice a month."
     )
-    save(page, "Save resources needed")
+    save(page, "Save resources needed", "resources")
     page.get_by_role("textbox", name="Risks and expected surprises", exact=True).fill(
         "A rival courts Harbor Logistics."
     )
-    save(page, "Save risks and expected surprises")
+    save(page, "Save risks and expected surprises", "risks")
+    expect(page.get_by_text("7 of 7")).to_be_visible()
     page.get_by_role("button", name="Submit").click()
     expect(page.get_by_text("Submitted").first).to_be_visible()
     plan_url = page.url
