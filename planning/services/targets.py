@@ -235,6 +235,20 @@ def _decide(ts: TargetSet, by: User, verb: str) -> None:
         )
 
 
+def _record_decision(ts: TargetSet, by: User, status: str, kind: str, comment: str) -> TargetSet:
+    """Write an executive's decision on the set and into its comment thread."""
+    _bump_version(
+        ts,
+        None,
+        status=status,
+        decided_by=by,
+        decided_at=timezone.now(),
+        decision_comment=comment,
+    )
+    Comment.objects.create(target_set=ts, author=by, kind=kind, text=comment)
+    return ts
+
+
 @transaction.atomic
 def target_set_approve(*, target_set_id: int, by: User, comment: str = "") -> TargetSet:
     ts = _locked(target_set_id, by)
@@ -251,16 +265,7 @@ def target_set_approve(*, target_set_id: int, by: User, comment: str = "") -> Ta
         # Saved, not updated, so that the previous revision's history shows it superseded.
         previous.status, previous._history_user = Status.SUPERSEDED, by
         previous.save(update_fields=["status"])
-    _bump_version(
-        ts,
-        None,
-        status=Status.APPROVED,
-        decided_by=by,
-        decided_at=timezone.now(),
-        decision_comment=comment,
-    )
-    Comment.objects.create(target_set=ts, author=by, kind=Comment.Kind.APPROVED, text=comment)
-    return ts
+    return _record_decision(ts, by, Status.APPROVED, Comment.Kind.APPROVED, comment)
 
 
 @transaction.atomic
@@ -270,16 +275,7 @@ def target_set_return(*, target_set_id: int, by: User, comment: str) -> TargetSe
     _decide(ts, by, "return")
     if not comment.strip():
         raise ValidationError({"comment": "Say why the targets go back: the proposer needs it."})
-    _bump_version(
-        ts,
-        None,
-        status=Status.RETURNED,
-        decided_by=by,
-        decided_at=timezone.now(),
-        decision_comment=comment,
-    )
-    Comment.objects.create(target_set=ts, author=by, kind=Comment.Kind.RETURNED, text=comment)
-    return ts
+    return _record_decision(ts, by, Status.RETURNED, Comment.Kind.RETURNED, comment)
 
 
 @transaction.atomic
