@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 
 from accounts.models import Account
+from coaching.models import CheckIn, Commitment, CustomerRating, ImprovementPlan
 from org.models import Role, Team, User
 from planning.models import (
     DevelopmentPlan,
@@ -86,6 +87,24 @@ def visible_development_plans(user: User) -> QuerySet[DevelopmentPlan]:
 def visible_relationship_plans(user: User) -> QuerySet[RelationshipPlan]:
     """A relationship plan is seen by whoever sees its account."""
     return RelationshipPlan.objects.filter(account__in=visible_accounts(user).values("pk"))
+
+
+def visible_checkins(user: User) -> QuerySet[CheckIn]:
+    """An RM's check-ins: theirs, their leader's, or the whole bank's (read-only)."""
+    return _own_or_team(CheckIn.objects.all(), user, "rm")
+
+
+def visible_commitments(user: User) -> QuerySet[Commitment]:
+    return _own_or_team(Commitment.objects.all(), user, "rm")
+
+
+def visible_ratings(user: User) -> QuerySet[CustomerRating]:
+    """Customer ratings of an RM: seen by the RM, their leader and the whole bank."""
+    return _own_or_team(CustomerRating.objects.all(), user, "rm")
+
+
+def visible_improvement_plans(user: User) -> QuerySet[ImprovementPlan]:
+    return _own_or_team(ImprovementPlan.objects.all(), user, "rm")
 
 
 def visible_target_sets(user: User) -> QuerySet[TargetSet]:

@@ -14,5 +14,8 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("", include("org.urls")),
     path("planning/", include("planning.urls")),
+    path("coaching/", include("coaching.urls")),
+    # Customers rate their RM here without a login: the signed link is the only key.
+    path("survey/", include(("coaching.urls_survey", "survey"))),
     path("admin/", admin.site.urls),
 ]

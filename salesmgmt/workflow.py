@@ -82,3 +82,18 @@ class WorkflowErrorMiddleware:
                 body["missing"] = exception.missing
             return JsonResponse(body, status=status)
         return render(request, "workflow_error.html", {"error": exception}, status=status)
+
+
+def save_versioned(record, expected_version: int | None, message: str, **changes) -> None:
+    """Save `changes` to a row-locked `record` only if nobody saved it since
+    `expected_version` was read (None: the caller does not check, e.g. a decision).
+
+    The caller holds the row lock (select_for_update), so a plain increment is safe, and
+    the audit history records a number rather than an expression.
+    """
+    if expected_version is not None and expected_version != record.version:
+        raise StaleEdit(message, current=record)
+    for name, value in changes.items():
+        setattr(record, name, value)
+    record.version += 1
+    record.save()

@@ -286,3 +286,98 @@ class DevelopmentGoalFactory(factory.django.DjangoModelFactory):
     skill = "Consultative questioning"
     behaviour = "Listening"
     actions = "Prepare five open questions before every review."
+
+
+# --- coaching ------------------------------------------------------------------------------
+
+
+class CadenceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "coaching.Cadence"
+        django_get_or_create = ("team",)
+
+    team = factory.SubFactory(TeamFactory)
+
+
+class CheckInFactory(factory.django.DjangoModelFactory):
+    """A weekly check-in of an RM with their team's leader, scheduled for Monday 9:00."""
+
+    class Meta:
+        model = "coaching.CheckIn"
+
+    rm = factory.SubFactory(RmFactory)
+    leader = factory.LazyAttribute(lambda c: c.rm.team.leader)
+    kind = "weekly"
+    period_start = datetime.date(2027, 3, 8)
+    period_end = factory.LazyAttribute(lambda c: c.period_start + datetime.timedelta(days=6))
+    scheduled_at = factory.LazyAttribute(
+        lambda c: timezone.make_aware(
+            datetime.datetime.combine(c.period_start, datetime.time(9, 0))
+        )
+    )
+
+
+class CommitmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "coaching.Commitment"
+
+    checkin = factory.SubFactory(CheckInFactory)
+    rm = factory.LazyAttribute(lambda c: c.checkin.rm)
+    owner = factory.LazyAttribute(lambda c: c.checkin.rm)
+    text = factory.Sequence(lambda n: f"Call the CFO of customer {n} about the renewal")
+    due_on = datetime.date(2027, 3, 19)
+    created_by = factory.LazyAttribute(lambda c: c.checkin.leader)
+
+
+class BehaviourSetFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "coaching.BehaviourSet"
+        django_get_or_create = ("plan_year",)
+
+    plan_year = factory.SubFactory(PlanYearFactory)
+    created_by = factory.SubFactory(ExecutiveFactory)
+    last_edited_by = factory.LazyAttribute(lambda s: s.created_by)
+
+
+class BehaviourFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "coaching.Behaviour"
+
+    behaviour_set = factory.SubFactory(BehaviourSetFactory)
+    name = factory.Sequence(lambda n: f"Behaviour {n}")
+    description = "Asks before telling; repeats back what the customer needs."
+    weight = 50
+    objective_pct = 80
+
+
+class CustomerContactFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "coaching.CustomerContact"
+
+    account = factory.SubFactory(AccountFactory)
+    name = factory.Sequence(lambda n: f"Contact {n}")
+    email = factory.Sequence(lambda n: f"contact{n}@customer.example")
+
+
+class CustomerRatingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "coaching.CustomerRating"
+
+    account = factory.SubFactory(AccountFactory)
+    rm = factory.LazyAttribute(lambda r: r.account.owner)
+    behaviour = factory.SubFactory(BehaviourFactory)
+    month = datetime.date(2027, 3, 1)
+    rating = 4
+    comment = ""
+    source = "admin"
+
+
+class ImprovementPlanFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "coaching.ImprovementPlan"
+
+    rm = factory.SubFactory(RmFactory)
+    behaviour = factory.SubFactory(BehaviourFactory)
+    actions = "Send a written summary within a day of every review."
+    support = "Leader joins two reviews a month."
+    review_on = datetime.date(2027, 6, 30)

@@ -1,0 +1,8 @@
+from django.urls import include, path
+
+app_name = "coaching"
+
+urlpatterns = [
+    path("", include("coaching.urls_checkins")),
+    path("", include("coaching.urls_report_card")),
+]
