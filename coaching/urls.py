@@ -5,4 +5,5 @@ app_name = "coaching"
 urlpatterns = [
     path("", include("coaching.urls_checkins")),
     path("", include("coaching.urls_report_card")),
+    path("", include("coaching.urls_ratings")),
 ]
