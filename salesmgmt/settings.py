@@ -170,6 +170,9 @@ if not SECURE_HSTS_PRELOAD:
 # E-mail: printed to the console unless EMAIL_URL names a server (smtp+tls://user:pw@host:587).
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="flightpath@localhost")
+# Links sent by e-mail (customer survey links) start with this: the address people open
+# Flightpath at, without a trailing slash.
+FLIGHTPATH_BASE_URL = env("FLIGHTPATH_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 # Celery: without a broker, tasks run in-process (first look on SQLite).
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
