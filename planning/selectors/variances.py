@@ -275,12 +275,13 @@ def _load_book(rm: User, plan_year: PlanYear, months: set[datetime.date]) -> _Bo
     accounts = list(
         candidates.select_related("tier").annotate(tier_at_start=tier_at_start).order_by("pk")
     )
-    ids = [a.pk for a in accounts]
     changes: dict[int, list[OwnershipChange]] = defaultdict(list)
     balances: dict[tuple, Decimal] = {}
     held: dict[tuple, int] = defaultdict(int)
-    if not ids:
+    if not accounts:
         return _Book(accounts, changes, balances, held)
+    # The candidates again as a subquery: no parameter list that grows with the book.
+    ids = candidates.values("pk")
     for change in OwnershipChange.objects.filter(account__in=ids).order_by("changed_at", "pk"):
         change.local_date = timezone.localtime(change.changed_at).date()
         changes[change.account_id].append(change)

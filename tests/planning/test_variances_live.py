@@ -179,6 +179,7 @@ def test_no_closed_month_when_the_bank_has_no_positions_in_the_year(rm, plan_yea
     assert (result.as_of, result.period_start, result.period_end) == (None, None, None)
     line = line_of(result, "loan_growth")
     assert (line.target, line.planned, line.actual) == (D("8"), None, None)
+    assert line.note == "no month closed in the plan year yet"
 
 
 # --- loan and deposit growth -----------------------------------------------------------------
