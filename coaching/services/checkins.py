@@ -285,7 +285,10 @@ def commitment_add(
     if errors:
         raise ValidationError(errors)
     if checkin.status == Status.SCHEDULED:
-        save_versioned(checkin, None, STALE, status=Status.IN_PROGRESS, started_at=timezone.now())
+        # Starting the conversation is not an edit of its notes: the version stays, so a
+        # notes form opened before the first commitment still saves.
+        checkin.status, checkin.started_at = Status.IN_PROGRESS, timezone.now()
+        checkin.save(update_fields=["status", "started_at"])
     return Commitment.objects.create(
         checkin=checkin,
         rm_id=checkin.rm_id,
@@ -318,10 +321,32 @@ def commitment_set_done(*, commitment_id: int, by: User, done: bool) -> Commitme
 
 
 @transaction.atomic
-def checkin_complete(*, checkin_id: int, by: User, expected_version: int | None = None) -> CheckIn:
-    """Complete the check-in and freeze the figures shown into its snapshot."""
+def checkin_complete(
+    *,
+    checkin_id: int,
+    by: User,
+    expected_version: int | None = None,
+    notes: dict[str, str] | None = None,
+    ratings: dict[str, int | None] | None = None,
+    line_ratings: dict[int, tuple[int, str]] | None = None,
+) -> CheckIn:
+    """Complete the check-in and freeze the figures shown into its snapshot.
+
+    With `notes` (and the review's ratings) the notes form's content is saved first, in the
+    same transaction: what the leader typed is never lost by completing, and a refusal
+    (e.g. a review without its overall rating) saves nothing."""
     from ..selectors.checkins import checkin_figures
 
+    if notes is not None or ratings or line_ratings:
+        checkin_save_notes(
+            checkin_id=checkin_id,
+            by=by,
+            notes=notes or {},
+            ratings=ratings,
+            line_ratings=line_ratings,
+            expected_version=expected_version,
+        )
+        expected_version = None  # checked by the save, under the same row lock
     checkin = _locked(checkin_id, by)
     _require_leader(checkin, by, "complete")
     _require_open(checkin)
@@ -342,7 +367,7 @@ def checkin_complete(*, checkin_id: int, by: User, expected_version: int | None 
         started_at=checkin.started_at or now,
         completed_at=now,
         completed_by=by,
-        snapshot=checkin_figures(checkin),
+        snapshot=checkin_figures(checkin, viewer=by, now=now),
     )
     return checkin
 

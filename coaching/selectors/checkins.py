@@ -1,0 +1,593 @@
+"""Reading check-ins: the leader's check-in screen, This week, My check-ins, adherence.
+
+Every list starts from org.access (a check-in outside the user's scope does not exist for
+them). `checkin_figures` is everything the check-in screen shows as figures, as a plain
+JSON-serialisable dict: the screen of an open check-in renders it live, completing the
+check-in stores it in `CheckIn.snapshot`, and the screen of a completed check-in renders
+the stored one, with the same template partials (docs/checkins.md).
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Count, F, Max, Q, QuerySet
+from django.utils import timezone
+
+from accounts.models import Activity, ActivityKind, Opportunity, OpportunityStatus, Position
+from org.access import (
+    visible_checkins,
+    visible_commitments,
+    visible_improvement_plans,
+    visible_people,
+)
+from org.models import RmStyle, Role, Team, User
+from planning.models import ActivityStandard, PlanYear
+from planning.selectors.plans import rm_target_lines
+from planning.selectors.variances import rm_plan_versus_actual
+
+from ..models import CheckIn, Commitment
+
+Kind = CheckIn.Kind
+Status = CheckIn.Status
+
+# The snapshot's layout; a template meeting an older one can still tell.
+FIGURES_VERSION = 1
+# A check-in is held on time when it is completed at most this long after its time: the
+# same week the missed rule gives (coaching.services.checkins.MISSED_AFTER).
+GRACE = datetime.timedelta(days=7)
+# Adherence on the overviews: the check-ins due in the last 13 weeks.
+ADHERENCE_WINDOW = datetime.timedelta(weeks=13)
+# This week: missed check-ins of the last four weeks are still shown.
+MISSED_SHOWN_FOR = datetime.timedelta(weeks=4)
+# Pipeline lists show at most this many opportunities each (their counts and sums are whole).
+PIPELINE_SHOWN = 12
+TWO_PLACES = Decimal("0.01")
+
+
+def _round(value: Decimal) -> Decimal:
+    return value.quantize(TWO_PLACES, rounding=ROUND_HALF_UP)
+
+
+def _iso(value: datetime.date | datetime.datetime | None) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime.datetime):
+        return timezone.localtime(value).isoformat(timespec="minutes")
+    return value.isoformat()
+
+
+def _month_start(day: datetime.date) -> datetime.date:
+    return day.replace(day=1)
+
+
+# --- the pages' querysets ----------------------------------------------------------------------
+
+
+def checkin_page(user: User) -> QuerySet[CheckIn]:
+    """Check-ins `user` may open, with what the screen shows about them."""
+    return visible_checkins(user).select_related("rm__team__leader", "leader", "completed_by")
+
+
+# --- This week (leaders) ----------------------------------------------------------------------
+
+
+@dataclass
+class WeekRow:
+    """One RM of the leader's team on the This week page."""
+
+    rm: User
+    this_week: list[CheckIn] = field(default_factory=list)
+    overdue: list[CheckIn] = field(default_factory=list)
+    missed: list[CheckIn] = field(default_factory=list)
+    next_checkin: CheckIn | None = None
+
+    @property
+    def needs_attention(self) -> bool:
+        return bool(self.overdue or self.missed)
+
+
+def week_of(today: datetime.date) -> tuple[datetime.date, datetime.date]:
+    monday = today - datetime.timedelta(days=today.weekday())
+    return monday, monday + datetime.timedelta(days=6)
+
+
+def _day_start(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+def this_week(
+    leader: User, today: datetime.date | None = None, *, now: datetime.datetime | None = None
+) -> list[WeekRow]:
+    """Every RM of the leader's teams with their check-ins of this week (Monday to Sunday),
+    the overdue ones (still open, time passed) and the missed ones of the last four weeks.
+    Two queries, whatever the number of RMs and check-ins."""
+    today = today or timezone.localdate()
+    now = now or timezone.now()
+    monday, sunday = week_of(today)
+    week_from, week_to = _day_start(monday), _day_start(sunday + datetime.timedelta(days=1))
+    rms = list(
+        visible_people(leader)
+        .filter(role=Role.RM, team__leader=leader, is_active=True)
+        .select_related("team")
+        .order_by("team__name", "last_name", "first_name", "username")
+    )
+    rows = {rm.pk: WeekRow(rm=rm) for rm in rms}
+    checkins = (
+        visible_checkins(leader)
+        .filter(rm__in=rows)
+        .filter(
+            Q(scheduled_at__gte=week_from, scheduled_at__lt=week_to)
+            | Q(status__in=CheckIn.OPEN)
+            | Q(status=Status.MISSED, scheduled_at__gte=_day_start(today - MISSED_SHOWN_FOR))
+        )
+        .order_by("scheduled_at", "pk")
+    )
+    for checkin in checkins:
+        row = rows[checkin.rm_id]
+        in_week = week_from <= checkin.scheduled_at < week_to
+        if checkin.is_open and checkin.scheduled_at < now and not in_week:
+            row.overdue.append(checkin)
+        elif checkin.status == Status.MISSED and not in_week:
+            row.missed.append(checkin)
+        elif in_week:
+            row.this_week.append(checkin)
+        elif checkin.is_open and row.next_checkin is None and checkin.scheduled_at >= week_to:
+            row.next_checkin = checkin
+    return list(rows.values())
+
+
+def is_overdue(checkin: CheckIn, now: datetime.datetime | None = None) -> bool:
+    return checkin.is_open and checkin.scheduled_at < (now or timezone.now())
+
+
+# --- My check-ins (RMs) ------------------------------------------------------------------------
+
+
+@dataclass
+class MyCheckins:
+    upcoming: list[CheckIn]
+    past: list[CheckIn]
+
+
+PAST_SHOWN = 60
+
+
+def my_checkins(rm: User) -> MyCheckins:
+    """The RM's open check-ins (soonest first, overdue ones included) and their last
+    `PAST_SHOWN` completed, missed or cancelled ones (latest first). Two queries."""
+    mine = visible_checkins(rm).filter(rm=rm).select_related("leader")
+    upcoming = list(mine.filter(status__in=CheckIn.OPEN).order_by("scheduled_at", "pk"))
+    past = list(mine.exclude(status__in=CheckIn.OPEN).order_by("-scheduled_at", "-pk")[:PAST_SHOWN])
+    return MyCheckins(upcoming=upcoming, past=past)
+
+
+def open_commitments(rm: User, *, viewer: User | None = None) -> QuerySet[Commitment]:
+    """The RM's open commitments, oldest first: they carry over until ticked off."""
+    return (
+        visible_commitments(viewer or rm)
+        .filter(rm=rm, done=False)
+        .select_related("owner", "checkin")
+        .order_by("checkin__scheduled_at", "created_at", "pk")
+    )
+
+
+# --- adherence ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Adherence:
+    """Check-ins due in a window and how many of them were held on time."""
+
+    due: int = 0
+    held: int = 0
+
+    @property
+    def pct(self) -> Decimal | None:
+        if not self.due:
+            return None
+        return (Decimal(100) * self.held / self.due).quantize(Decimal("1"), ROUND_HALF_UP)
+
+
+def _adherence_rows(qs: QuerySet[CheckIn], *, group_by: str, start, now):
+    """Set-based: one grouped query. Due: scheduled in [start, now), not cancelled. Held
+    on time: completed, and completed no later than its time + GRACE."""
+    return (
+        qs.filter(scheduled_at__gte=start, scheduled_at__lt=now)
+        .exclude(status=Status.CANCELLED)
+        .values(group_by)
+        .annotate(
+            due=Count("pk"),
+            held=Count(
+                "pk",
+                filter=Q(status=Status.COMPLETED, completed_at__lte=F("scheduled_at") + GRACE),
+            ),
+        )
+        .order_by()
+    )
+
+
+def adherence_by_leader(
+    viewer: User,
+    *,
+    leaders=None,
+    now: datetime.datetime | None = None,
+    window: datetime.timedelta = ADHERENCE_WINDOW,
+) -> dict[int, Adherence]:
+    """Check-in adherence per leader (the leader a check-in is with), over the check-ins
+    due in the `window` before `now`: the share held on time. One query. `leaders`
+    narrows to some leaders (ids or users)."""
+    now = now or timezone.now()
+    qs = visible_checkins(viewer)
+    if leaders is not None:
+        qs = qs.filter(leader__in=leaders)
+    rows = _adherence_rows(qs, group_by="leader", start=now - window, now=now)
+    return {row["leader"]: Adherence(due=row["due"], held=row["held"]) for row in rows}
+
+
+def adherence_by_rm(
+    viewer: User,
+    *,
+    team: Team,
+    now: datetime.datetime | None = None,
+    window: datetime.timedelta = ADHERENCE_WINDOW,
+) -> dict[int, Adherence]:
+    """The same per RM of `team` (check-ins with the team's leader). One query."""
+    now = now or timezone.now()
+    qs = visible_checkins(viewer).filter(rm__team=team, leader=team.leader_id)
+    rows = _adherence_rows(qs, group_by="rm", start=now - window, now=now)
+    return {row["rm"]: Adherence(due=row["due"], held=row["held"]) for row in rows}
+
+
+def adherence(
+    viewer: User,
+    *,
+    leader: User | int,
+    now: datetime.datetime | None = None,
+    window: datetime.timedelta = ADHERENCE_WINDOW,
+) -> Adherence:
+    """One leader's adherence."""
+    leader_id = getattr(leader, "pk", leader)
+    return adherence_by_leader(viewer, leaders=[leader_id], now=now, window=window).get(
+        leader_id, Adherence()
+    )
+
+
+# --- the figures of a check-in ----------------------------------------------------------------
+
+
+def plan_year_for(checkin: CheckIn) -> PlanYear | None:
+    """The plan year the check-in's figures belong to: the one holding the day a weekly
+    check-in is held, or the last day of the period a review looks back on."""
+    day = (
+        timezone.localtime(checkin.scheduled_at).date()
+        if checkin.kind == Kind.WEEKLY
+        else checkin.period_end
+    )
+    return PlanYear.objects.filter(starts_on__lte=day, ends_on__gte=day).first()
+
+
+PERIOD_LABELS = {"ytd": "Year to date", "month": "Month", "quarter": "Quarter"}
+
+
+def plan_period(checkin: CheckIn) -> tuple[str, datetime.date | None]:
+    """Which plan-versus-actual period the check-in discusses: (period, month).
+
+    weekly       year to date at the closed month (month None: the selector takes it)
+    monthly      the month reviewed
+    quarterly    the quarter reviewed (its last month)
+    semi-annual  year to date at the end of the half reviewed
+    """
+    if checkin.kind == Kind.WEEKLY:
+        return "ytd", None
+    if checkin.kind == Kind.MONTHLY:
+        return "month", _month_start(checkin.period_start)
+    if checkin.kind == Kind.QUARTERLY:
+        return "quarter", _month_start(checkin.period_end)
+    return "ytd", _month_start(checkin.period_end)
+
+
+def _json_ready(value):
+    """Make a plan-versus-actual answer storable: Decimals and dates as strings."""
+    if isinstance(value, dict):
+        return {str(k): _json_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_ready(v) for v in value]
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime.date | datetime.datetime):
+        return _iso(value)
+    return value
+
+
+def plan_figures(checkin: CheckIn, plan_year: PlanYear | None) -> dict:
+    period, month = plan_period(checkin)
+    base = {"period": period, "period_label": PERIOD_LABELS[period], "month": _iso(month)}
+    if plan_year is None:
+        return {**base, "available": False, "reason": "No plan year covers this check-in."}
+    pva = rm_plan_versus_actual(checkin.rm, plan_year=plan_year, period=period, month=month)
+    return {**base, "available": True, "plan_year": plan_year.year, **_json_ready(pva.as_json())}
+
+
+def _since(checkin: CheckIn) -> datetime.date:
+    """Pipeline changes are those since the RM's last completed check-in before this one,
+    or since the period began when there was none."""
+    last = (
+        CheckIn.objects.filter(
+            rm=checkin.rm_id, status=Status.COMPLETED, scheduled_at__lt=checkin.scheduled_at
+        )
+        .exclude(pk=checkin.pk)
+        .aggregate(at=Max("completed_at"))["at"]
+    )
+    return timezone.localtime(last).date() if last else checkin.period_start
+
+
+def _opportunity(o: Opportunity) -> dict:
+    return {
+        "id": o.pk,
+        "account": o.account.name,
+        "account_id": o.account_id,
+        "product": o.product.name,
+        "kind": o.get_kind_display(),
+        "stage": o.get_stage_display(),
+        "amount": str(o.amount),
+        "probability": o.probability,
+        "expected_close": _iso(o.expected_close),
+        "created_on": _iso(o.created_on),
+        "closed_on": _iso(o.closed_on),
+    }
+
+
+PIPELINE_GROUPS = (
+    ("created", "New since then"),
+    ("won", "Won"),
+    ("lost", "Lost"),
+    ("stalled", "Stalled: expected close passed, still open"),
+    ("due", "Due to close"),
+)
+
+
+def pipeline_figures(checkin: CheckIn, today: datetime.date, since: datetime.date) -> dict:
+    """Opportunities of the RM created, won or lost since the last completed check-in;
+    open ones whose expected close has passed (stalled), and open ones due to close in the
+    coming period (as long as the period the check-in covers). One query."""
+    length = (checkin.period_end - checkin.period_start).days + 1
+    due_until = today + datetime.timedelta(days=length - 1)
+    open_ = Q(status=OpportunityStatus.OPEN)
+    opportunities = (
+        Opportunity.objects.filter(rm=checkin.rm_id)
+        .filter(
+            Q(created_on__gte=since)
+            | Q(closed_on__gte=since)
+            | (open_ & Q(expected_close__lte=due_until))
+        )
+        .select_related("account", "product")
+        .order_by("expected_close", "pk")
+    )
+    groups = {key: {"count": 0, "amount": Decimal(0), "items": []} for key, _ in PIPELINE_GROUPS}
+
+    def put(key, o):
+        group = groups[key]
+        group["count"] += 1
+        group["amount"] += o.amount
+        if len(group["items"]) < PIPELINE_SHOWN:
+            group["items"].append(_opportunity(o))
+
+    for o in opportunities:
+        if o.created_on >= since:
+            put("created", o)
+        if o.status == OpportunityStatus.WON and o.closed_on >= since:
+            put("won", o)
+        if o.status == OpportunityStatus.LOST and o.closed_on >= since:
+            put("lost", o)
+        if o.status == OpportunityStatus.OPEN and o.expected_close < today:
+            put("stalled", o)
+        elif o.status == OpportunityStatus.OPEN and o.expected_close <= due_until:
+            put("due", o)
+    return {
+        "since": _iso(since),
+        "due_until": _iso(due_until),
+        "groups": [
+            {
+                "key": key,
+                "label": label,
+                "count": groups[key]["count"],
+                "amount": str(groups[key]["amount"]),
+                "items": groups[key]["items"],
+                "more": groups[key]["count"] - len(groups[key]["items"]),
+            }
+            for key, label in PIPELINE_GROUPS
+        ],
+    }
+
+
+def activity_window(checkin: CheckIn) -> tuple[datetime.date, datetime.date]:
+    """Weekly: the seven days up to and including the day the check-in is held (held on a
+    Monday, that is mostly the week just ended). Reviews: the period they look back on."""
+    if checkin.kind == Kind.WEEKLY:
+        day = timezone.localtime(checkin.scheduled_at).date()
+        return day - datetime.timedelta(days=6), day
+    return checkin.period_start, checkin.period_end
+
+
+# Activity kinds as the standard counts them: a meeting is a visit (docs/metrics.md).
+STANDARD_MEASURES = (
+    ("calls", "Calls", (ActivityKind.CALL,), "calls_per_week"),
+    (
+        "visits",
+        "Visits and meetings",
+        (ActivityKind.VISIT, ActivityKind.MEETING),
+        "visits_per_week",
+    ),
+    ("reviews", "Reviews", (ActivityKind.REVIEW,), "reviews_per_week"),
+)
+
+
+def activity_figures(checkin: CheckIn, plan_year: PlanYear | None) -> dict:
+    """The RM's activities in the window by kind, per week, against the plan year's
+    ActivityStandard for the RM's style ("finder and minder" if none). Two queries."""
+    start, end = activity_window(checkin)
+    weeks = Decimal((end - start).days + 1) / 7
+    counts = dict(
+        Activity.objects.filter(rm=checkin.rm_id, date__gte=start, date__lte=end)
+        .values("kind")
+        .annotate(n=Count("pk"))
+        .values_list("kind", "n")
+        .order_by()
+    )
+    style = checkin.rm.rm_style or RmStyle.BOTH
+    standard = (
+        ActivityStandard.objects.filter(plan_year=plan_year, rm_style=style).first()
+        if plan_year
+        else None
+    )
+    rows = []
+    total_actual, total_standard = 0, Decimal(0)
+    for key, label, kinds, standard_field in STANDARD_MEASURES:
+        actual = sum(counts.get(kind, 0) for kind in kinds)
+        per_week = _round(actual / weeks)
+        expected = getattr(standard, standard_field) if standard else None
+        total_actual += actual
+        if expected is not None:
+            total_standard += expected
+        rows.append(
+            {
+                "key": key,
+                "label": label,
+                "count": actual,
+                "per_week": str(per_week),
+                "standard": None if expected is None else str(expected),
+                "expected": None if expected is None else str(_round(expected * weeks)),
+                "on_course": None if expected is None else per_week >= expected,
+            }
+        )
+    total_per_week = _round(total_actual / weeks)
+    return {
+        "start": _iso(start),
+        "end": _iso(end),
+        "weeks": str(_round(weeks)),
+        "style": RmStyle(style).label,
+        "has_standard": standard is not None,
+        "rows": rows,
+        "total": {
+            "count": total_actual,
+            "per_week": str(total_per_week),
+            "standard": str(total_standard) if standard else None,
+            "expected": str(_round(total_standard * weeks)) if standard else None,
+            "on_course": (total_per_week >= total_standard) if standard else None,
+        },
+    }
+
+
+def commitment_item(c: Commitment, *, checkin_id: int | None, today: datetime.date) -> dict:
+    """One commitment as the screens show it; `carried` when it comes from another check-in
+    than `checkin_id`. Expects owner and checkin loaded."""
+    return {
+        "id": c.pk,
+        "text": c.text,
+        "owner": str(c.owner),
+        "owner_is_rm": c.owner_id == c.rm_id,
+        "due_on": _iso(c.due_on),
+        "done": c.done,
+        "done_at": _iso(c.done_at),
+        "overdue": not c.done and c.due_on < today,
+        "carried": c.checkin_id != checkin_id,
+        "from_checkin": f"{c.checkin.get_kind_display()}, {c.checkin.period_label}",
+        "from_checkin_id": c.checkin_id,
+    }
+
+
+def commitment_page(user: User) -> QuerySet[Commitment]:
+    """Commitments `user` may see, with what a row shows."""
+    return visible_commitments(user).select_related("owner", "checkin", "rm__team")
+
+
+def checkin_commitments(
+    checkin: CheckIn,
+    *,
+    now: datetime.datetime | None = None,
+    since: datetime.date | None = None,
+) -> list[dict]:
+    """The commitments the check-in goes through: first those carried over (the RM's open
+    commitments from earlier check-ins, and those ticked off since the RM's last completed
+    check-in), oldest first; then the ones recorded in this check-in. One query (two when
+    `since`, the day of the last completed check-in, is not given)."""
+    now = now or timezone.now()
+    today = timezone.localtime(now).date()
+    since = since or _since(checkin)
+    commitments = (
+        Commitment.objects.filter(rm=checkin.rm_id)
+        .filter(
+            Q(checkin=checkin.pk)
+            | Q(done=False, checkin__scheduled_at__lt=checkin.scheduled_at)
+            | Q(done=True, done_at__date__gte=since, checkin__scheduled_at__lt=checkin.scheduled_at)
+        )
+        .select_related("owner", "checkin")
+        .order_by("checkin__scheduled_at", "created_at", "pk")
+    )
+    carried, recorded = [], []
+    for c in commitments:
+        item = commitment_item(c, checkin_id=checkin.pk, today=today)
+        (carried if item["carried"] else recorded).append(item)
+    # Open carried-over ones first (oldest first), then those ticked off since.
+    carried.sort(key=lambda i: i["done"])
+    return carried + recorded
+
+
+def improvement_plan_figures(checkin: CheckIn, viewer: User | None = None) -> list[dict]:
+    """The RM's improvement plans still open, for coaching. One query."""
+    plans = (
+        visible_improvement_plans(viewer or checkin.rm)
+        .filter(rm=checkin.rm_id, closed=False)
+        .select_related("behaviour")
+        .order_by("review_on", "pk")
+    )
+    return [
+        {
+            "id": p.pk,
+            "behaviour": p.behaviour.name,
+            "objective_pct": p.behaviour.objective_pct,
+            "actions": p.actions,
+            "support": p.support,
+            "review_on": _iso(p.review_on),
+        }
+        for p in plans
+    ]
+
+
+def checkin_figures(
+    checkin: CheckIn, *, viewer: User | None = None, now: datetime.datetime | None = None
+) -> dict:
+    """Everything the check-in screen shows as figures, JSON-serialisable. Stored as the
+    snapshot when the check-in is completed. A fixed number of queries."""
+    now = now or timezone.now()
+    today = timezone.localtime(now).date()
+    plan_year = plan_year_for(checkin)
+    closed = Position.objects.aggregate(m=Max("month"))["m"]
+    since = _since(checkin)
+    return {
+        "version": FIGURES_VERSION,
+        "computed_at": _iso(now),
+        "kind": checkin.kind,
+        "closed_month": _iso(closed),
+        "plan_year": plan_year.year if plan_year else None,
+        "plan": plan_figures(checkin, plan_year),
+        "pipeline": pipeline_figures(checkin, today, since),
+        "activities": activity_figures(checkin, plan_year),
+        "commitments": checkin_commitments(checkin, now=now, since=since),
+        "improvement_plans": improvement_plan_figures(checkin, viewer),
+    }
+
+
+def rating_metrics(checkin: CheckIn) -> list:
+    """The metrics of the RM's target lines a semi-annual review rates, one query."""
+    plan_year = plan_year_for(checkin)
+    if plan_year is None:
+        return []
+    return [line.metric for line in rm_target_lines(checkin.rm, plan_year=plan_year)]
+
+
+def line_ratings(checkin: CheckIn) -> dict[int, object]:
+    return {r.metric_id: r for r in checkin.line_ratings.select_related("metric")}
