@@ -84,15 +84,21 @@ class WorkflowErrorMiddleware:
         return render(request, "workflow_error.html", {"error": exception}, status=status)
 
 
+def check_version(record, expected_version: int | None, message: str) -> None:
+    """Refuse (409) when somebody saved `record` since `expected_version` was read; None
+    means the caller does not check (a decision, a background step)."""
+    if expected_version is not None and expected_version != record.version:
+        raise StaleEdit(message, current=record)
+
+
 def save_versioned(record, expected_version: int | None, message: str, **changes) -> None:
     """Save `changes` to a row-locked `record` only if nobody saved it since
-    `expected_version` was read (None: the caller does not check, e.g. a decision).
+    `expected_version` was read, and count the save in its `version`.
 
     The caller holds the row lock (select_for_update), so a plain increment is safe, and
     the audit history records a number rather than an expression.
     """
-    if expected_version is not None and expected_version != record.version:
-        raise StaleEdit(message, current=record)
+    check_version(record, expected_version, message)
     for name, value in changes.items():
         setattr(record, name, value)
     record.version += 1

@@ -22,7 +22,14 @@ from org.access import (
     visible_territory_plans,
 )
 from org.models import Role, User
-from salesmgmt.workflow import FourEyesViolation, Incomplete, InvalidTransition, StaleEdit
+from salesmgmt.workflow import (
+    FourEyesViolation,
+    Incomplete,
+    InvalidTransition,
+    StaleEdit,
+    check_version,
+    save_versioned,
+)
 
 from ..models import (
     Comment,
@@ -147,21 +154,17 @@ def _locked_plan(plan_id: int, user: User) -> TerritoryPlan:
 
 
 def _check_version(record, expected_version: int | None, what: str) -> None:
-    if expected_version is not None and expected_version != record.version:
-        raise StaleEdit(
-            f"{what} changed after you opened it (someone saved it in another window or "
-            "tab). Your changes were not saved; here is what it looks like now.",
-            current=record,
-        )
+    check_version(
+        record,
+        expected_version,
+        f"{what} changed after you opened it (someone saved it in another window or "
+        "tab). Your changes were not saved; here is what it looks like now.",
+    )
 
 
 def _save_bumped(record, **changes) -> None:
-    for name, value in changes.items():
-        setattr(record, name, value)
-    # Callers hold the row lock (select_for_update), so a plain increment is safe, and
-    # the audit history records a number rather than an expression.
-    record.version += 1
-    record.save()
+    """Save `changes` and count the save; the version was checked before the other rules."""
+    save_versioned(record, None, "", **changes)
 
 
 def _own_target_lines(plan: TerritoryPlan) -> QuerySet[TargetLine]:

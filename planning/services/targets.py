@@ -18,7 +18,12 @@ from simple_history.utils import bulk_create_with_history
 
 from org.access import visible_target_sets
 from org.models import Role, Team, User
-from salesmgmt.workflow import FourEyesViolation, Incomplete, InvalidTransition, StaleEdit
+from salesmgmt.workflow import (
+    FourEyesViolation,
+    Incomplete,
+    InvalidTransition,
+    save_versioned,
+)
 
 from ..models import Comment, Metric, PlanYear, Scope, TargetLine, TargetSet
 
@@ -80,18 +85,13 @@ def _require_open_year(plan_year: PlanYear) -> None:
 
 def _bump_version(target_set: TargetSet, expected_version: int | None, **changes) -> None:
     """Save `changes` only if nobody saved the set since `expected_version` was read."""
-    if expected_version is not None and expected_version != target_set.version:
-        raise StaleEdit(
-            f"{target_set.last_edited_by} saved these targets after you opened them. "
-            "Your changes were not saved; here is what they look like now.",
-            current=target_set,
-        )
-    for name, value in changes.items():
-        setattr(target_set, name, value)
-    # The row is locked (select_for_update) for this transaction, so a plain increment
-    # is safe, and the audit history records a number rather than an expression.
-    target_set.version += 1
-    target_set.save()
+    save_versioned(
+        target_set,
+        expected_version,
+        f"{target_set.last_edited_by} saved these targets after you opened them. "
+        "Your changes were not saved; here is what they look like now.",
+        **changes,
+    )
 
 
 # --- writing --------------------------------------------------------------------------------
