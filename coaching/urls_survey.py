@@ -1,3 +1,11 @@
-from django.urls import path  # noqa: F401
+"""Public survey pages, mounted at /survey/ in namespace `survey`: no login, the signed
+token in the address is the only key (docs/surveys.md)."""
 
-urlpatterns = []
+from django.urls import path
+
+from .views import survey
+
+urlpatterns = [
+    path("<str:token>/", survey.survey_form, name="form"),
+    path("<str:token>/thanks/", survey.survey_thanks, name="thanks"),
+]
