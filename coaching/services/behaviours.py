@@ -28,6 +28,9 @@ class BehaviourInput:
     weight: int
     objective_pct: int = 80
     description: str = ""
+    # The behaviour's row when the form edits an existing one: a renamed behaviour keeps
+    # its ratings. Without it, rows are matched by name.
+    id: int | None = None
 
 
 def may_write(user: User) -> bool:
@@ -110,8 +113,10 @@ def behaviour_set_save(
     min_ratings_for_ranking: int | None = None,
     expected_version: int | None = None,
 ) -> BehaviourSet:
-    """Replace the set's behaviours by `behaviours` (matched by name, so ratings already
-    given to a behaviour stay with it)."""
+    """Replace the set's behaviours by `behaviours`, in that order. Each input is matched
+    to an existing row by its `id`, else by its name, so ratings already given to a
+    behaviour stay with it; rows no input matches are removed (refused when customers
+    rated them or an RM has an improvement plan for them)."""
     bs = _locked(set_id, by)
     _require_writer(bs, by)
     errors = {}
@@ -129,20 +134,38 @@ def behaviour_set_save(
     if min_ratings_for_ranking is not None:
         changes["min_ratings_for_ranking"] = min_ratings_for_ranking
     save_versioned(bs, expected_version, STALE, **changes)
-    existing = {b.name.lower(): b for b in bs.behaviours.all()}
-    keep = []
-    for position, b in enumerate(behaviours):
-        row = existing.get(b.name.strip().lower()) or Behaviour(behaviour_set=bs)
-        row.name, row.weight, row.objective_pct = b.name.strip(), b.weight, b.objective_pct
-        row.description, row.position = b.description.strip(), position
-        row.save()
-        keep.append(row.pk)
-    gone = bs.behaviours.exclude(pk__in=keep)
-    if gone.filter(ratings__isnull=False).exists():
+    existing = list(bs.behaviours.all())
+    by_id = {b.pk: b for b in existing}
+    by_name = {b.name.lower(): b for b in existing}
+    rows, taken = [], set()
+    for b in behaviours:
+        row = by_id.get(b.id) if b.id is not None else None
+        if row is None or row.pk in taken:
+            row = by_name.get(b.name.strip().lower())
+        if row is None or row.pk in taken:
+            row = Behaviour(behaviour_set=bs)
+        if row.pk is not None:
+            taken.add(row.pk)
+        rows.append(row)
+    gone = [b for b in existing if b.pk not in taken]
+    if any(b.ratings.exists() for b in gone):
         raise ValidationError(
             {"behaviours": "A behaviour customers have already rated cannot be removed."}
         )
-    gone.delete()
+    if any(b.improvement_plans.exists() for b in gone):
+        raise ValidationError(
+            {"behaviours": "A behaviour an RM has an improvement plan for cannot be removed."}
+        )
+    Behaviour.objects.filter(pk__in=[b.pk for b in gone]).delete()
+    # Renames first go through a placeholder, so that two behaviours may swap names.
+    for row, b in zip(rows, behaviours, strict=True):
+        if row.pk is not None and row.name != b.name.strip():
+            row.name = f"~renaming {row.pk}"
+            row.save(update_fields=["name"])
+    for position, (row, b) in enumerate(zip(rows, behaviours, strict=True)):
+        row.name, row.weight, row.objective_pct = b.name.strip(), b.weight, b.objective_pct
+        row.description, row.position = b.description.strip(), position
+        row.save()
     return bs
 
 
