@@ -192,11 +192,13 @@ class Adherence:
 
 
 def _adherence_rows(qs: QuerySet[CheckIn], *, group_by: str, start, now):
-    """Set-based: one grouped query. Due: scheduled in [start, now), not cancelled. Held
-    on time: completed, and completed no later than its time + GRACE."""
+    """Set-based: one grouped query. Due: scheduled in [start, now), not cancelled, and
+    either completed or past its grace (one still open within its grace week is not judged
+    yet). Held on time: completed no later than its time + GRACE."""
     return (
         qs.filter(scheduled_at__gte=start, scheduled_at__lt=now)
         .exclude(status=Status.CANCELLED)
+        .filter(Q(status=Status.COMPLETED) | Q(scheduled_at__lt=now - GRACE))
         .values(group_by)
         .annotate(
             due=Count("pk"),
@@ -312,8 +314,8 @@ def plan_figures(checkin: CheckIn, plan_year: PlanYear | None) -> dict:
 
 
 def _since(checkin: CheckIn) -> datetime.date:
-    """Pipeline changes are those since the RM's last completed check-in before this one,
-    or since the period began when there was none."""
+    """Pipeline changes are those since the RM's last completed check-in before this one;
+    when there was none, since the activity window began (docs/checkins.md)."""
     last = (
         CheckIn.objects.filter(
             rm=checkin.rm_id, status=Status.COMPLETED, scheduled_at__lt=checkin.scheduled_at
@@ -321,7 +323,7 @@ def _since(checkin: CheckIn) -> datetime.date:
         .exclude(pk=checkin.pk)
         .aggregate(at=Max("completed_at"))["at"]
     )
-    return timezone.localtime(last).date() if last else checkin.period_start
+    return timezone.localtime(last).date() if last else activity_window(checkin)[0]
 
 
 def _opportunity(o: Opportunity) -> dict:

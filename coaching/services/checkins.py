@@ -75,6 +75,13 @@ def _review_of(closed_month: datetime.date, cadence: Cadence) -> tuple[str, date
     return None
 
 
+def _weekday_on_or_after(day: datetime.date) -> datetime.date:
+    """A review falling on a Saturday or Sunday is held the Monday after."""
+    if day.weekday() >= 5:
+        return day + datetime.timedelta(days=7 - day.weekday())
+    return day
+
+
 def occurrences(cadence: Cadence, start: datetime.date, end: datetime.date) -> list[Occurrence]:
     """Every check-in the cadence holds on days start..end (both included)."""
     result = []
@@ -94,7 +101,7 @@ def occurrences(cadence: Cadence, start: datetime.date, end: datetime.date) -> l
             monday += datetime.timedelta(days=7)
     month = _month_start(start)
     while month <= end:
-        day = month.replace(day=cadence.monthly_day)
+        day = _weekday_on_or_after(month.replace(day=cadence.monthly_day))
         review = _review_of(_add_months(month, -1), cadence)
         if start <= day <= end and review:
             kind, period_start = review
@@ -106,8 +113,7 @@ def occurrences(cadence: Cadence, start: datetime.date, end: datetime.date) -> l
     return sorted(result, key=lambda o: o.when)
 
 
-def _members(team: Team):
-    today = timezone.localdate()
+def _members(team: Team, today: datetime.date):
     return (
         team.members.filter(role=Role.RM, is_active=True)
         .exclude(departed_on__lt=today)
@@ -125,7 +131,7 @@ def checkins_create_coming(*, team: Team, today: datetime.date | None = None) ->
     today = today or timezone.localdate()
     cadence = cadence_of(team)
     coming = occurrences(cadence, today, today + datetime.timedelta(days=cadence.horizon_days))
-    rms = list(_members(team).exclude(pk=team.leader_id))
+    rms = list(_members(team, today).exclude(pk=team.leader_id))
     wanted = [
         CheckIn(
             rm=rm,
@@ -137,6 +143,8 @@ def checkins_create_coming(*, team: Team, today: datetime.date | None = None) ->
         )
         for rm in rms
         for o in coming
+        # an RM leaving is not met after their last day
+        if rm.departed_on is None or o.when.date() <= rm.departed_on
     ]
     if not wanted:
         return 0
