@@ -1,3 +1,9 @@
-from django.urls import path  # noqa: F401
+"""Customer ratings entered by the back office: the CSV import (administrators)."""
 
-urlpatterns = []
+from django.urls import path
+
+from .views import ratings
+
+urlpatterns = [
+    path("ratings/import/", ratings.ratings_import, name="ratings_import"),
+]
