@@ -16,7 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import Count, F, Max, Q, QuerySet
 from django.utils import timezone
 
-from accounts.models import Activity, ActivityKind, Opportunity, OpportunityStatus, Position
+from accounts.models import Activity, ActivityKind, Opportunity, OpportunityStatus
 from org.access import (
     visible_checkins,
     visible_commitments,
@@ -567,13 +567,11 @@ def checkin_figures(
     now = now or timezone.now()
     today = timezone.localtime(now).date()
     plan_year = plan_year_for(checkin)
-    closed = Position.objects.aggregate(m=Max("month"))["m"]
     since = _since(checkin)
     return {
         "version": FIGURES_VERSION,
         "computed_at": _iso(now),
         "kind": checkin.kind,
-        "closed_month": _iso(closed),
         "plan_year": plan_year.year if plan_year else None,
         "plan": plan_figures(checkin, plan_year),
         "pipeline": pipeline_figures(checkin, today, since),
