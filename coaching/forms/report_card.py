@@ -80,7 +80,8 @@ BehaviourFormSet = forms.formset_factory(
 )
 
 
-def behaviour_formset(bs: BehaviourSet, data=None) -> BaseBehaviourFormSet:
+def behaviour_formset(bs: BehaviourSet, data=None, behaviours=None) -> BaseBehaviourFormSet:
+    """The set's behaviours as a formset (`behaviours`: the rows already read, if any)."""
     initial = [
         {
             "id": b.pk,
@@ -89,7 +90,7 @@ def behaviour_formset(bs: BehaviourSet, data=None) -> BaseBehaviourFormSet:
             "weight": b.weight,
             "objective_pct": b.objective_pct,
         }
-        for b in bs.behaviours.all()
+        for b in (bs.behaviours.all() if behaviours is None else behaviours)
     ]
     return BehaviourFormSet(data, initial=initial, prefix="behaviours")
 

@@ -80,7 +80,7 @@ def _page(request, plan_year, bs, *, status=200, **extra):
         context["weight_total"] = sum(b.weight for b in context["behaviours"])
     if context["can_edit"]:
         context["form"] = BehaviourSetForm.for_set(bs)
-        context["formset"] = behaviour_formset(bs)
+        context["formset"] = behaviour_formset(bs, behaviours=context["behaviours"])
         context["problems"] = services.problems(
             [services.BehaviourInput(b.name, b.weight) for b in context["behaviours"]]
         )
