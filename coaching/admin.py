@@ -299,7 +299,7 @@ class CustomerRatingAdmin(SimpleHistoryAdmin):
     form = CustomerRatingForm
     change_list_template = "admin/coaching/customerrating/change_list.html"
     list_display = ("month", "account", "rm", "behaviour", "rating", "source", "short_comment")
-    list_filter = ("source", "rating", "behaviour__behaviour_set__plan_year", "month")
+    list_filter = ("source", "rating", "behaviour__behaviour_set__plan_year")
     list_select_related = ("account", "rm", "behaviour")
     search_fields = ("account__number", "account__name", "rm__username", "rm__last_name")
     autocomplete_fields = ("account", "rm", "behaviour")

@@ -131,9 +131,10 @@ class _Row:
     account_number: str
     rm_username: str
     behaviour: str
-    month: datetime.date
-    rating: int
+    month: datetime.date | None  # None: the month given is not a month
+    rating: int | None
     comment: str
+    ok: bool  # False: some value was already reported as bad
 
 
 def _parse(fields: list[str], row: int, at: dict[str, int], errors: list[RowError]):
@@ -165,8 +166,6 @@ def _parse(fields: list[str], row: int, at: dict[str, int], errors: list[RowErro
         errors.append(
             RowError(row, "comment", value["comment"][:40] + "…", f"longer than {MAX_COMMENT}")
         )
-    if len(errors) > before:
-        return None
     return _Row(
         row,
         value["account_number"],
@@ -175,6 +174,7 @@ def _parse(fields: list[str], row: int, at: dict[str, int], errors: list[RowErro
         month,
         rating,
         value["comment"],
+        ok=len(errors) == before,
     )
 
 
@@ -193,7 +193,7 @@ def _read(binary_lines: Iterable[bytes], errors: list[RowError]) -> list[_Row]:
             if not any(f.strip() for f in fields):
                 continue
             parsed = _parse(fields, row, at, errors)
-            if parsed is not None:
+            if parsed is not None:  # None: the wrong number of fields
                 rows.append(parsed)
     except csv.Error as exc:
         raise ImportFileError(f"The file is not a readable CSV: {exc}.") from None
@@ -230,18 +230,48 @@ def _lookups(rows: list[_Row]):
     return accounts, people, years, approved, behaviours, names
 
 
+def _behaviour(r: _Row, errors, this_month, years, approved, behaviours, names) -> int | None:
+    """The id of the row's behaviour in the approved set of its month's plan year, or None
+    with the reason added to `errors` (nothing more is said of a month that is no month)."""
+    if r.month is None:
+        return None
+    month_text = f"{r.month:%Y-%m}"
+    year = next((y for y in years if y.starts_on <= r.month <= y.ends_on), None)
+    if r.month > this_month:
+        reason = "is in the future"
+    elif year is None:
+        reason = "no plan year contains it"
+    elif not year.is_open:
+        reason = f"{year} is closed"
+    elif year.pk not in approved:
+        reason = f"{year} has no approved RB behaviours"
+    else:
+        behaviour_id = behaviours.get((year.pk, r.behaviour.lower()))
+        if behaviour_id is None and r.behaviour:
+            known = ", ".join(names.get(year.pk, []))
+            errors.append(
+                RowError(r.row, "behaviour", r.behaviour, f"not a behaviour of {year} ({known})")
+            )
+        return behaviour_id
+    errors.append(RowError(r.row, "month", month_text, reason))
+    return None
+
+
 def _resolve(rows: list[_Row], errors: list[RowError], today: datetime.date):
-    """(row, account id, rm id, behaviour id) for every row whose names resolve."""
+    """(row, account id, rm id, behaviour id) for every good row; every problem of every
+    row (a row can have several) is added to `errors`."""
     accounts, people, years, approved, behaviours, names = _lookups(rows)
     this_month = month_start(today)
     resolved, seen = [], {}
     for r in rows:
         before = len(errors)
         account_id = accounts.get(r.account_number)
-        if account_id is None:
+        if account_id is None and r.account_number:
             errors.append(RowError(r.row, "account_number", r.account_number, "no such account"))
         user = people.get(r.rm_username)
-        if user is None:
+        if user is None and not r.rm_username:
+            pass  # reported as empty
+        elif user is None:
             errors.append(RowError(r.row, "rm_username", r.rm_username, "no such user"))
         elif user.role != Role.RM:
             errors.append(
@@ -252,31 +282,8 @@ def _resolve(rows: list[_Row], errors: list[RowError], today: datetime.date):
                     f"is not an RM ({user.get_role_display().lower()})",
                 )
             )
-        year = next((y for y in years if y.starts_on <= r.month <= y.ends_on), None)
-        month_text = f"{r.month:%Y-%m}"
-        behaviour_id = None
-        if r.month > this_month:
-            errors.append(RowError(r.row, "month", month_text, "is in the future"))
-        elif year is None:
-            errors.append(RowError(r.row, "month", month_text, "no plan year contains it"))
-        elif not year.is_open:
-            errors.append(RowError(r.row, "month", month_text, f"{year} is closed"))
-        elif year.pk not in approved:
-            errors.append(
-                RowError(r.row, "month", month_text, f"{year} has no approved RB behaviours")
-            )
-        else:
-            behaviour_id = behaviours.get((year.pk, r.behaviour.lower()))
-            if behaviour_id is None:
-                errors.append(
-                    RowError(
-                        r.row,
-                        "behaviour",
-                        r.behaviour,
-                        f"not a behaviour of {year} ({', '.join(names.get(year.pk, []))})",
-                    )
-                )
-        if len(errors) > before:
+        behaviour_id = _behaviour(r, errors, this_month, years, approved, behaviours, names)
+        if len(errors) > before or not r.ok:
             continue
         key = (account_id, user.pk, behaviour_id, r.month)
         if key in seen:

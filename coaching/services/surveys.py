@@ -245,6 +245,11 @@ def open_survey(token: str, *, now: datetime.datetime | None = None) -> SurveyIn
     return invitation
 
 
+def last_day(invitation: SurveyInvitation) -> datetime.date:
+    """The last day the survey can be answered, in the bank's time zone."""
+    return timezone.localtime(invitation.expires_at - datetime.timedelta(microseconds=1)).date()
+
+
 def survey_behaviours(invitation: SurveyInvitation) -> list[Behaviour]:
     """The behaviours the customer is asked about: the approved set of the month's year."""
     found = approved_set_for(invitation.month)
@@ -358,14 +363,13 @@ def answers_of(invitation: SurveyInvitation) -> list[CustomerRating]:
 
 def _message(invitation: SurveyInvitation, connection) -> EmailMessage:
     rm = invitation.rm.get_full_name() or invitation.rm.username
-    last_day = invitation.expires_at - datetime.timedelta(seconds=1)
     body = (
         f"Dear {invitation.contact.name},\n\n"
         f"how did {rm} look after {invitation.contact.account.name} in "
         f"{invitation.month:%B %Y}? Please tell us in a minute or two:\n\n"
         f"{survey_url(invitation)}\n\n"
         "The link is yours alone and works once. It is open until "
-        f"{timezone.localtime(last_day):%d %B %Y}.\n\n"
+        f"{last_day(invitation):%d %B %Y}.\n\n"
         "Thank you.\n"
     )
     return EmailMessage(

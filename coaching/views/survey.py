@@ -10,6 +10,7 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 
 from ..models import Behaviour, CustomerRating
@@ -48,13 +49,11 @@ class SurveyForm(forms.Form):
         return {b.pk: self.cleaned_data[f"rating_{b.pk}"] for b in self.behaviours}
 
 
-def _refused(request, error: services.SurveyLinkError):
-    return render(
-        request,
-        "coaching/survey/error.html",
-        {"title": error.title, "message": str(error), "kind": type(error).__name__},
-        status=error.status_code,
-    )
+def _refused(request, error: services.SurveyLinkError, token: str = ""):
+    context = {"title": error.title, "message": str(error), "kind": type(error).__name__}
+    if isinstance(error, services.SurveyAlreadyAnswered):
+        context["answers_url"] = reverse("survey:thanks", args=[token])
+    return render(request, "coaching/survey/error.html", context, status=error.status_code)
 
 
 @never_cache
@@ -63,13 +62,13 @@ def survey_form(request, token: str):
         invitation = services.open_survey(token)
         behaviours = services.survey_behaviours(invitation)
     except services.SurveyLinkError as error:
-        return _refused(request, error)
+        return _refused(request, error, token)
     form = SurveyForm(behaviours, request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             services.survey_submit(token, form.answers(), comment=form.cleaned_data["comment"])
         except services.SurveyLinkError as error:
-            return _refused(request, error)
+            return _refused(request, error, token)
         except ValidationError as error:
             for field, messages in error.message_dict.items():
                 for message in messages:
@@ -79,7 +78,7 @@ def survey_form(request, token: str):
     return render(
         request,
         "coaching/survey/form.html",
-        {"invitation": invitation, "form": form},
+        {"invitation": invitation, "form": form, "last_day": services.last_day(invitation)},
         status=400 if form.is_bound else 200,
     )
 

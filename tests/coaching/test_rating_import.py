@@ -280,3 +280,23 @@ def test_the_sample_file_names_every_column(settings):
 def test_an_import_is_not_refused_for_an_rm_who_is_not_the_accounts_owner(behaviours, accounts):
     RmFactory(username="rm_covering")
     assert run(HEADER + "CB1001,rm_covering,Listening,2027-03,4,\n").created == 1
+
+
+def test_every_problem_of_a_bad_row_is_reported(behaviours, accounts, leader):
+    with pytest.raises(ImportRefused) as refused:
+        run(HEADER + "CB9999,leader_north,Charm,2027-03,superb,\n")
+    assert [(e.row, e.column) for e in refused.value.errors] == [
+        (2, "rating"),
+        (2, "account_number"),
+        (2, "rm_username"),
+        (2, "behaviour"),
+    ]
+
+
+def test_an_empty_value_is_reported_once_as_empty(behaviours, accounts):
+    with pytest.raises(ImportRefused) as refused:
+        run(HEADER + ",rm_north,,2027-03,4,\n")
+    assert refused.value.errors == [
+        RowError(2, "account_number", "", "is empty"),
+        RowError(2, "behaviour", "", "is empty"),
+    ]

@@ -357,7 +357,9 @@ def test_a_second_submission_gets_a_clear_409_page_and_writes_nothing(client, be
     assert again.status_code == 409
     assert "already answered" in again.text
     assert set(CustomerRating.objects.values_list("rating", flat=True)) == {5}
-    assert client.get(url).status_code == 409
+    reopened = client.get(url)
+    assert reopened.status_code == 409
+    assert f'href="{reverse("survey:thanks", args=[token])}"' in reopened.text
 
 
 def test_a_missing_rating_re_renders_the_form_with_the_reason_and_saves_nothing(
