@@ -14,6 +14,12 @@ from django.utils import timezone
 
 from accounts.models import Account, AccountStatus, Activity
 from accounts.selectors import Balances, balances_by, latest_month
+from coaching.selectors.checkins import (
+    ADHERENCE_WINDOW,
+    Adherence,
+    adherence_by_leader,
+    adherence_by_rm,
+)
 
 from .access import visible_accounts, visible_teams
 from .models import Role, Team, User
@@ -115,3 +121,49 @@ def bank_overview(
         for team in teams
     ]
     return lines, month
+
+
+# --- check-in adherence (docs/checkins.md) ---------------------------------------------------
+
+ADHERENCE_WEEKS = ADHERENCE_WINDOW.days // 7
+
+
+@dataclass
+class TeamAdherence:
+    """The team's check-ins with its leader held on time: the team's total and each RM's."""
+
+    total: Adherence
+    by_rm: list[tuple[User, Adherence]]
+
+
+def team_adherence(viewer: User, team: Team, rms: list[User]) -> TeamAdherence:
+    """One grouped query, whatever the number of RMs and check-ins."""
+    per_rm = adherence_by_rm(viewer, team=team)
+    return TeamAdherence(
+        total=Adherence(
+            due=sum(a.due for a in per_rm.values()), held=sum(a.held for a in per_rm.values())
+        ),
+        by_rm=[(rm, per_rm.get(rm.pk, Adherence())) for rm in rms],
+    )
+
+
+@dataclass
+class LeaderAdherence:
+    leader: User
+    teams: list[Team]
+    adherence: Adherence
+
+
+def leader_adherence(viewer: User, teams: list[Team]) -> list[LeaderAdherence]:
+    """Each leader of `teams` with their check-in adherence. One grouped query."""
+    by_leader: dict[int, LeaderAdherence] = {}
+    figures = adherence_by_leader(viewer, leaders=[t.leader_id for t in teams if t.leader_id])
+    for team in teams:
+        if team.leader is None:
+            continue
+        line = by_leader.setdefault(
+            team.leader_id,
+            LeaderAdherence(team.leader, [], figures.get(team.leader_id, Adherence())),
+        )
+        line.teams.append(team)
+    return sorted(by_leader.values(), key=lambda line: str(line.leader))

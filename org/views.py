@@ -32,11 +32,32 @@ def my_team(request):
 def team_overview(request, pk):
     team = get_object_or_404(selectors.team_page(request.user), pk=pk)
     lines, month = selectors.team_overview(request.user, team)
-    return render(request, "org/team.html", {"team": team, "lines": lines, "month": month})
+    adherence = selectors.team_adherence(request.user, team, [line.subject for line in lines])
+    return render(
+        request,
+        "org/team.html",
+        {
+            "team": team,
+            "lines": lines,
+            "month": month,
+            "adherence": adherence,
+            "adherence_weeks": selectors.ADHERENCE_WEEKS,
+        },
+    )
 
 
 @login_required
 def bank_overview(request):
     require_role(request.user, Role.EXECUTIVE, Role.ADMIN)
     lines, month = selectors.bank_overview(request.user)
-    return render(request, "org/bank.html", {"lines": lines, "month": month})
+    adherence = selectors.leader_adherence(request.user, [line.subject for line in lines])
+    return render(
+        request,
+        "org/bank.html",
+        {
+            "lines": lines,
+            "month": month,
+            "adherence": adherence,
+            "adherence_weeks": selectors.ADHERENCE_WEEKS,
+        },
+    )
