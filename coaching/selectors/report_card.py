@@ -738,6 +738,7 @@ class CompensationRow:
     rb: Decimal | None
     rb_count: int
     combined: Decimal | None
+    product_note: str = ""
 
 
 class Compensation:
@@ -760,7 +761,8 @@ class Compensation:
         for rm in self._rms:
             pva = self._pva(rm, self.plan_year)
             self.as_of = self.as_of or getattr(pva, "as_of", None)
-            product, parts = product_attainment(getattr(pva, "lines", []))
+            lines = list(getattr(pva, "lines", []))
+            product, parts = product_attainment(lines)
             ytd = self._board.rms_months([rm.pk], months)
             score = self._board.score(ytd)
             objective = weighted_objective(self._own, among=rated(ytd))
@@ -774,6 +776,7 @@ class Compensation:
                 rb=rb,
                 rb_count=sum(t.n for t in ytd.values()),
                 combined=combine(product, rb, self.product_weight, self.rb_weight),
+                product_note=_why_no_product(lines) if product is None else "",
             )
 
     @property
@@ -781,6 +784,14 @@ class Compensation:
         if self._rows is None:
             self._rows = list(self.iter_rows())
         return self._rows
+
+
+def _why_no_product(lines: list) -> str:
+    """Why an RM has no product figure, in the variance lines' own words."""
+    if not lines:
+        return "no targets yet"
+    notes = [getattr(line, "note", "") for line in lines]
+    return next((n.split(";")[0] for n in notes if n), "no figures yet")
 
 
 def _plan_versus_actual(rm: User, plan_year: PlanYear):

@@ -21,10 +21,12 @@
             data: series.shares,
             borderColor: "#0d6efd",
             backgroundColor: "#0d6efd33",
-            tension: 0.2,
+            // Monotone curves never overshoot 0 or 100 % between two months.
+            cubicInterpolationMode: "monotone",
             pointRadius: 3,
             pointBackgroundColor: below.map((b) => (b ? "#dc3545" : "#0d6efd")),
             spanGaps: false,
+            clip: 6, // a point at 0 or 100 % is drawn whole
           },
           {
             label: "Objective",
