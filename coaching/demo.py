@@ -7,7 +7,7 @@ and is as deterministic. It creates
   through the services (four eyes);
 * a cadence for every team (each team meets on another weekday);
 * every RM's check-ins from the cadence: the monthly, quarterly and semi-annual reviews
-  of the year so far, the weekly ones of the last eight weeks, and the coming ones up to
+  of the year so far, the weekly ones of the last six weeks, and the coming ones up to
   the cadence's horizon. Past ones are mostly completed (notes, commitments, a frozen
   snapshot, most acknowledged by the RM), a few missed or cancelled. rm1's last weekly
   check-in left a commitment open, which carries into this week's;
@@ -66,7 +66,7 @@ BEHAVIOURS = [
 ]
 IMPROVING = {"rm2", "rm5", "rm13", "rm24"}
 SLIPPING = {"rm7", "rm18"}
-WEEKLY_WEEKS = 8
+WEEKLY_WEEKS = 6
 
 DEALS = [
     "Term loan for the new warehouse moved to credit review; decision due next week.",
@@ -337,12 +337,23 @@ class _CoachingBuilder:
 
     def _snapshots(self, checkins: list[CheckIn]) -> None:
         """Freeze what each completed check-in showed, as completing it does."""
-        from .selectors.checkins import checkin_figures
+        from .selectors import checkins as figures
+
+        # The same RM, period and month give the same plan versus actual: compute each
+        # once (an RM's weekly check-ins all show the year to date of the closed month).
+        computed = {}
+        real = figures.rm_plan_versus_actual
+
+        def once(rm, *, plan_year, period, month):
+            key = (rm.pk, plan_year.pk, period, month)
+            if key not in computed:
+                computed[key] = real(rm, plan_year=plan_year, period=period, month=month)
+            return computed[key]
 
         done = [c for c in checkins if c.status == CheckIn.Status.COMPLETED]
-        for c in done:
-            with mock.patch("django.utils.timezone.now", return_value=c.completed_at):
-                c.snapshot = checkin_figures(c)
+        with mock.patch.object(figures, "rm_plan_versus_actual", once):
+            for c in done:
+                c.snapshot = figures.checkin_figures(c, now=c.completed_at)
         CheckIn.objects.bulk_update(done, ["snapshot"], batch_size=200)
 
     # --- customer ratings ---------------------------------------------------------------

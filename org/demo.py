@@ -58,6 +58,7 @@ from accounts.models import (
     Segment,
     Tier,
 )
+from coaching.demo import seed_coaching
 from org.models import Market, RmStyle, Role, Team, User
 from planning.demo import seed_planning
 
@@ -107,6 +108,9 @@ class DemoSummary:
     territory_plans: int = 0
     relationship_plans: int = 0
     development_plans: int = 0
+    checkins: int = 0
+    commitments: int = 0
+    customer_ratings: int = 0
     logins: tuple[DemoLogin, ...] = ()
 
     def counts(self) -> dict[str, int]:
@@ -125,6 +129,9 @@ class DemoSummary:
             "territory plans": self.territory_plans,
             "relationship plans": self.relationship_plans,
             "development plans": self.development_plans,
+            "check-ins": self.checkins,
+            "commitments": self.commitments,
+            "customer ratings": self.customer_ratings,
         }
 
 
@@ -156,7 +163,8 @@ def refresh_planner_statistics() -> None:
     its balance query). SQLite's planner, too, chooses better with statistics.
     """
     with connection.cursor() as cursor:
-        for model in (Account, Position, Activity, Opportunity):
+        coaching = [apps.get_model("coaching", m) for m in ("CheckIn", "CustomerRating")]
+        for model in (Account, Position, Activity, Opportunity, *coaching):
             cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
 
@@ -586,6 +594,7 @@ class _DemoBankBuilder:
         activities = self._activities()
         opportunities = self._opportunities(products)
         planning = seed_planning(as_of=self.as_of, seed=self.seed)
+        coaching = seed_coaching(as_of=self.as_of, seed=self.seed)
         return DemoSummary(
             scale=self.scale,
             seed=self.seed,
@@ -606,6 +615,9 @@ class _DemoBankBuilder:
             territory_plans=planning.territory_plans,
             relationship_plans=planning.relationship_plans,
             development_plans=planning.development_plans,
+            checkins=coaching.checkins,
+            commitments=coaching.commitments,
+            customer_ratings=coaching.ratings,
             logins=self._logins(),
         )
 

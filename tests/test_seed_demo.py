@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import Count, F, Max, Min, Sum
 from django.db.models.functions import TruncMonth
 from django.test import RequestFactory
+from django.utils import timezone
 
 from accounts.models import (
     Account,
@@ -28,6 +29,18 @@ from accounts.models import (
     Position,
     ProductFamily,
 )
+from coaching.models import (
+    Behaviour,
+    BehaviourSet,
+    Cadence,
+    CheckIn,
+    Commitment,
+    CustomerContact,
+    CustomerRating,
+    ImprovementPlan,
+    SurveyInvitation,
+)
+from coaching.selectors.report_card import rm_report_card
 from org.demo import DEMO_PASSWORD, DemoBankExists, seed_demo, wipe_demo_bank
 from org.models import Role, Team, User
 from planning.demo import _Story
@@ -81,7 +94,32 @@ def bank_fingerprint() -> tuple:
     )
     pipeline = Opportunity.objects.aggregate(amount=Sum("amount"), rows=Count("id"))
     people = list(User.objects.order_by("username").values_list("username", "role", "team__name"))
-    return digest, money, pipeline, Activity.objects.count(), people, planning_fingerprint()
+    return (
+        digest,
+        money,
+        pipeline,
+        Activity.objects.count(),
+        people,
+        planning_fingerprint(),
+        coaching_fingerprint(),
+    )
+
+
+def coaching_fingerprint() -> str:
+    """Check-ins, commitments and ratings by natural keys, with their times."""
+    checkins = CheckIn.objects.order_by("rm__username", "kind", "period_start").values_list(
+        "rm__username", "kind", "period_start", "scheduled_at", "status", "completed_at",
+        "acknowledged_at", "deals_notes", "progress_notes", "overall_rating",
+    )  # fmt: skip
+    commitments = Commitment.objects.order_by(
+        "rm__username", "checkin__kind", "checkin__period_start", "text"
+    ).values_list("rm__username", "owner__username", "text", "due_on", "done", "done_at")
+    ratings = CustomerRating.objects.order_by(
+        "account__number", "behaviour__name", "month"
+    ).values_list("account__number", "rm__username", "behaviour__name", "month", "rating",
+                  "comment")  # fmt: skip
+    everything = [list(q) for q in (checkins, commitments, ratings)]
+    return hashlib.sha256(repr(everything).encode()).hexdigest()
 
 
 def planning_fingerprint() -> str:
@@ -165,6 +203,9 @@ def test_summary_counts_what_is_in_the_database(demo_bank):
     assert demo_bank.territory_plans == TerritoryPlan.objects.count() == 28  # 30 less 2 leavers
     assert demo_bank.relationship_plans == RelationshipPlan.objects.count()
     assert demo_bank.development_plans == DevelopmentPlan.objects.count()
+    assert demo_bank.checkins == CheckIn.objects.count() > 0
+    assert demo_bank.commitments == Commitment.objects.count() > 0
+    assert demo_bank.customer_ratings == CustomerRating.objects.count() > 0
 
 
 @pytest.mark.django_db
@@ -543,3 +584,72 @@ def test_the_planning_story_lies_between_november_and_as_of(as_of):
     assert moments[-1].date() < as_of
     assert moments[-1].date() <= dt.date(2026, 4, 30)
     assert all(8 <= m.hour <= 17 and m.weekday() < 5 for m in moments)
+
+
+# --- coaching ------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_behaviours_are_six_weighing_100_approved_by_another_executive(demo_bank):
+    bs = BehaviourSet.objects.get(plan_year__year=AS_OF.year)
+    assert bs.status == BehaviourSet.Status.APPROVED
+    assert (bs.proposed_by.username, bs.decided_by.username) == ("exec1", "exec2")
+    assert Behaviour.objects.filter(behaviour_set=bs).count() == 6
+    assert sum(Behaviour.objects.filter(behaviour_set=bs).values_list("weight", flat=True)) == 100
+
+
+@pytest.mark.django_db
+def test_every_team_has_a_cadence_and_every_staying_rm_check_ins(demo_bank):
+    assert Cadence.objects.count() == Team.objects.count()
+    staying = User.objects.filter(role=Role.RM, departed_on__isnull=True)
+    assert set(staying.values_list("pk", flat=True)) <= set(
+        CheckIn.objects.values_list("rm", flat=True)
+    )
+
+
+@pytest.mark.django_db
+def test_past_check_ins_are_held_or_missed_and_coming_ones_scheduled(demo_bank):
+    as_of = timezone.make_aware(dt.datetime.combine(AS_OF, dt.time(0)))
+    past = CheckIn.objects.filter(scheduled_at__lt=as_of - dt.timedelta(days=1))
+    assert not past.filter(status=CheckIn.Status.SCHEDULED).exists()
+    completed = past.filter(status=CheckIn.Status.COMPLETED)
+    assert completed.count() > 0.8 * past.count()
+    assert past.filter(status=CheckIn.Status.MISSED).exists()
+    assert CheckIn.objects.filter(scheduled_at__gt=as_of, status=CheckIn.Status.SCHEDULED).exists()
+    assert not completed.filter(snapshot={}).exists()
+    kinds = set(completed.values_list("kind", flat=True))
+    assert {"weekly", "monthly", "quarterly"} <= kinds
+
+
+@pytest.mark.django_db
+def test_rm1_has_a_coming_weekly_check_in_and_a_commitment_carried_into_it(demo_bank):
+    as_of = timezone.make_aware(dt.datetime.combine(AS_OF, dt.time(0)))
+    assert CheckIn.objects.filter(
+        rm__username="rm1", kind="weekly", status="scheduled", scheduled_at__gte=as_of
+    ).exists()
+    assert Commitment.objects.filter(
+        rm__username="rm1", done=False, checkin__status="completed", checkin__kind="weekly"
+    ).exists()
+
+
+@pytest.mark.django_db
+def test_ratings_cover_each_month_of_the_year_before_as_of(demo_bank):
+    months = set(CustomerRating.objects.values_list("month", flat=True))
+    assert months == {dt.date(AS_OF.year, m, 1) for m in range(1, AS_OF.month)}
+    assert CustomerContact.objects.exists()
+    assert SurveyInvitation.objects.filter(month=dt.date(AS_OF.year, AS_OF.month - 1, 1)).exists()
+
+
+@pytest.mark.django_db
+def test_the_improving_rms_score_higher_at_the_end_than_at_the_start(demo_bank):
+    exec1 = User.objects.get(username="exec1")
+    plan_year = PlanYear.objects.get(year=AS_OF.year)
+    for username in ("rm2", "rm5"):
+        card = rm_report_card(exec1, User.objects.get(username=username), plan_year, today=AS_OF)
+        scores = [s for s in card.overall_trend if s is not None]
+        assert scores[-1] > scores[0], username
+
+
+@pytest.mark.django_db
+def test_rm1_has_an_improvement_plan_for_follow_up(demo_bank):
+    assert ImprovementPlan.objects.filter(rm__username="rm1", behaviour__name="Follow-up").exists()
