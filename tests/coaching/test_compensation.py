@@ -241,6 +241,17 @@ def test_with_the_real_plan_versus_actual_an_rm_without_targets_has_no_product_f
     assert (row.product, row.product_lines) == (None, [])
 
 
+def test_an_rm_whose_targets_are_not_approved_is_told_why_there_is_no_product_figure(
+    leader, rm, plan_year
+):
+    ts = TargetSetFactory(
+        plan_year=plan_year, scope="rm", team=None, rm=rm, created_by=leader, last_edited_by=leader
+    )
+    TargetLineFactory(target_set=ts, metric=metric("loan_growth"), value=d(40), weight=100)
+    row = rc.compensation(leader, plan_year, today=TODAY).rows[0]
+    assert (row.product, row.product_note) == (None, "targets not approved yet")
+
+
 def _with_targets_and_book(rm, leader, executive, plan_year):
     """An approved RM target set (loan growth 40 % a year, weight 100) and a loan book
     growing from 100,000 at the end of December to 110,000 at the end of March."""

@@ -67,7 +67,7 @@ def test_score_weights_the_shares_of_the_behaviours(rm, plan_year, listening, fo
     rate(rm, listening, MAR, 5, 4, 3, 2)  # 50 %
     rate(rm, follow_up, MAR, 5, 4, 4)  # 100 %
     result = card(rm, rm, plan_year, MAR)
-    # (60 × 50 + 40 × 100) / 100 = 70
+    # (60 * 50 + 40 * 100) / 100 = 70
     assert result.month_score == Decimal("70.00")
 
 
@@ -75,7 +75,7 @@ def test_score_is_computed_from_exact_shares_and_rounded_once(rm, plan_year, lis
     rate(rm, listening, MAR, 4, 2, 2)  # 1/3
     rate(rm, follow_up, MAR, 4, 4, 2)  # 2/3
     result = card(rm, rm, plan_year, MAR)
-    # 60 × 1/3 + 40 × 2/3 = 20 + 26.666… = 46.666… → 46.67
+    # 60 * 1/3 + 40 * 2/3 = 20 + 26.666… = 46.666… → 46.67
     assert [r.month_share for r in result.rows] == [Decimal("33.33"), Decimal("66.67")]
     assert result.month_score == Decimal("46.67")
 
@@ -85,7 +85,7 @@ def test_a_behaviour_without_ratings_that_month_leaves_the_score_and_its_weight(
 ):
     rate(rm, listening, APR, 5, 4, 3, 2)  # 50 %; Follow-up not rated in April
     result = card(rm, rm, plan_year, APR)
-    # The weights are renormalised over the rated behaviours: 60 × 50 / 60 = 50, not 30.
+    # The weights are renormalised over the rated behaviours: 60 * 50 / 60 = 50, not 30.
     assert result.month_score == Decimal("50.00")
     assert result.rows[1].month_share is None
 
@@ -105,7 +105,7 @@ def test_weighted_objective_over_all_behaviours_and_over_the_rated_ones(plan_yea
     listening, follow_up = behaviours
     follow_up.objective_pct = 70
     follow_up.save()
-    # (60 × 80 + 40 × 70) / 100 = 76
+    # (60 * 80 + 40 * 70) / 100 = 76
     assert rc.weighted_objective(behaviours) == Decimal("76.00")
     assert rc.weighted_objective(behaviours, among=[listening.pk]) == Decimal("80.00")
 
@@ -317,3 +317,32 @@ def test_add_months_crosses_years():
 def test_a_month_outside_the_plan_year_falls_back_to_the_latest_rated(rm, plan_year, listening):
     rate(rm, listening, FEB, 4)
     assert card(rm, rm, plan_year, datetime.date(2031, 5, 1)).month == FEB
+
+
+# --- docs/report-card.md -------------------------------------------------------------------
+
+
+def test_the_worked_example_of_the_docs(leader, team, rm, teammate, plan_year, behaviours):
+    listening, follow_up = behaviours
+    ann, bob = rm, teammate
+    rate(ann, listening, FEB, 4, 2)
+    rate(ann, listening, MAR, 5, 4, 3, 2)
+    rate(ann, follow_up, MAR, 5, 4, 4)
+    rate(ann, listening, APR, 4, 2, 2, 2, 2)
+    rate(bob, listening, MAR, 4, 2, 2)
+    rate(bob, follow_up, MAR, 4)
+
+    march = card(ann, ann, plan_year, MAR)
+    assert [r.month_share for r in march.rows] == [Decimal("50.00"), Decimal("100.00")]
+    assert march.month_score == Decimal("70.00")
+    april = card(ann, ann, plan_year, APR)
+    assert april.month_score == Decimal("20.00")
+    assert april.overall_trend[-3] == Decimal("50.00")  # February
+    assert [r.ytd_share for r in april.rows] == [Decimal("36.36"), Decimal("100.00")]
+    assert april.ytd_score == Decimal("61.82")
+    assert [r.below_target for r in april.rows] == [True, False]
+
+    team_march = rc.team_report_card(leader, team, plan_year, month=MAR, today=TODAY)
+    assert team_march.total.score == Decimal("65.71")
+    assert {line.subject: line.score for line in team_march.lines}[bob] == Decimal("60.00")
+    assert {line.subject: line.trend for line in team_march.lines}[ann] == "up"
