@@ -313,9 +313,8 @@ def plan_figures(checkin: CheckIn, plan_year: PlanYear | None) -> dict:
     return {**base, "available": True, "plan_year": plan_year.year, **_json_ready(pva.as_json())}
 
 
-def _since(checkin: CheckIn) -> datetime.date:
-    """Pipeline changes are those since the RM's last completed check-in before this one;
-    when there was none, since the activity window began (docs/checkins.md)."""
+def _last_completed(checkin: CheckIn) -> datetime.date | None:
+    """The day the RM's last completed check-in before this one was completed. One query."""
     last = (
         CheckIn.objects.filter(
             rm=checkin.rm_id, status=Status.COMPLETED, scheduled_at__lt=checkin.scheduled_at
@@ -323,7 +322,13 @@ def _since(checkin: CheckIn) -> datetime.date:
         .exclude(pk=checkin.pk)
         .aggregate(at=Max("completed_at"))["at"]
     )
-    return timezone.localtime(last).date() if last else activity_window(checkin)[0]
+    return timezone.localtime(last).date() if last else None
+
+
+def _since(checkin: CheckIn) -> datetime.date:
+    """Pipeline changes are those since the RM's last completed check-in before this one;
+    when there was none, since the activity window began (docs/checkins.md)."""
+    return _last_completed(checkin) or activity_window(checkin)[0]
 
 
 def _opportunity(o: Opportunity) -> dict:
@@ -351,7 +356,9 @@ PIPELINE_GROUPS = (
 )
 
 
-def pipeline_figures(checkin: CheckIn, today: datetime.date, since: datetime.date) -> dict:
+def pipeline_figures(
+    checkin: CheckIn, today: datetime.date, since: datetime.date, *, since_last: bool = True
+) -> dict:
     """Opportunities of the RM created, won or lost since the last completed check-in;
     open ones whose expected close has passed (stalled), and open ones due to close in the
     coming period (as long as the period the check-in covers). One query."""
@@ -390,6 +397,7 @@ def pipeline_figures(checkin: CheckIn, today: datetime.date, since: datetime.dat
             put("due", o)
     return {
         "since": _iso(since),
+        "since_last_checkin": since_last,
         "due_until": _iso(due_until),
         "groups": [
             {
@@ -567,14 +575,15 @@ def checkin_figures(
     now = now or timezone.now()
     today = timezone.localtime(now).date()
     plan_year = plan_year_for(checkin)
-    since = _since(checkin)
+    last = _last_completed(checkin)
+    since = last or activity_window(checkin)[0]
     return {
         "version": FIGURES_VERSION,
         "computed_at": _iso(now),
         "kind": checkin.kind,
         "plan_year": plan_year.year if plan_year else None,
         "plan": plan_figures(checkin, plan_year),
-        "pipeline": pipeline_figures(checkin, today, since),
+        "pipeline": pipeline_figures(checkin, today, since, since_last=last is not None),
         "activities": activity_figures(checkin, plan_year),
         "commitments": checkin_commitments(checkin, now=now, since=since),
         "improvement_plans": improvement_plan_figures(checkin, viewer),

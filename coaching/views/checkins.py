@@ -143,6 +143,8 @@ def _render_notes(request, checkin, notes: NotesView, status=200):
         "notes": notes,
         "note_values": _note_values(checkin),
         "review_ratings": _review_ratings(checkin),
+        "oob_status": True,  # the first save starts the check-in: the heading's badge follows
+        "now": timezone.now(),
     }
     return render(request, "coaching/checkins/_notes.html", context, status=status)
 

@@ -209,7 +209,7 @@ def test_pipeline_changes_since_the_last_completed_check_in(weekly, rm):
 
     pipeline = checkin_figures(weekly, now=at(WEEK))["pipeline"]
     groups = {g["key"]: [o["account"] for o in g["items"]] for g in pipeline["groups"]}
-    assert pipeline["since"] == "2027-03-01"
+    assert (pipeline["since"], pipeline["since_last_checkin"]) == ("2027-03-01", True)
     assert pipeline["due_until"] == "2027-03-14"
     assert groups == {
         "created": ["New"],
@@ -225,7 +225,11 @@ def test_without_an_earlier_check_in_pipeline_changes_are_those_of_the_activity_
     OpportunityFactory(account=AccountFactory(owner=rm), created_on=datetime.date(2027, 3, 1))
     pipeline = checkin_figures(weekly, now=at(WEEK))["pipeline"]
     created = pipeline["groups"][0]
-    assert (pipeline["since"], created["count"]) == ("2027-03-02", 1)
+    assert (pipeline["since"], pipeline["since_last_checkin"], created["count"]) == (
+        "2027-03-02",
+        False,
+        1,
+    )
 
 
 def test_long_pipeline_lists_show_twelve_with_the_whole_count_and_sum(weekly, rm):

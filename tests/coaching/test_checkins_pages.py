@@ -215,6 +215,9 @@ def test_saving_notes_with_htmx_answers_the_conversation_card(client, leader, ch
     assert checkin.status == "in_progress"
     assert 'id="conversation"' in response.text
     assert f'value="{checkin.version}"' in response.text
+    # the heading's status badge follows out of band: the first save started the check-in
+    assert '<span id="checkin-status" hx-swap-oob="true">' in response.text
+    assert "In progress" in response.text
 
 
 def test_a_stale_notes_save_shows_the_conflict_and_what_was_typed(client, leader, checkin):
