@@ -491,6 +491,13 @@ def activity_figures(checkin: CheckIn, plan_year: PlanYear | None) -> dict:
     }
 
 
+def checkin_name(checkin: CheckIn) -> str:
+    """ "Weekly check-in", "Quarterly check-in", "Semi-annual review"."""
+    if checkin.kind == Kind.SEMI_ANNUAL:
+        return checkin.get_kind_display()
+    return f"{checkin.get_kind_display()} check-in"
+
+
 def commitment_item(c: Commitment, *, checkin_id: int | None, today: datetime.date) -> dict:
     """One commitment as the screens show it; `carried` when it comes from another check-in
     than `checkin_id`. Expects owner and checkin loaded."""
@@ -504,7 +511,7 @@ def commitment_item(c: Commitment, *, checkin_id: int | None, today: datetime.da
         "done_at": _iso(c.done_at),
         "overdue": not c.done and c.due_on < today,
         "carried": c.checkin_id != checkin_id,
-        "from_checkin": f"{c.checkin.get_kind_display()}, {c.checkin.period_label}",
+        "from_checkin": f"{checkin_name(c.checkin).lower()}, {c.checkin.period_label}",
         "from_checkin_id": c.checkin_id,
     }
 

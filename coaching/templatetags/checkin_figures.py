@@ -8,6 +8,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma
 
+from coaching.selectors import checkins as selectors
+
 register = template.Library()
 
 
@@ -60,3 +62,9 @@ def signed(value, unit=""):
     if number < 0:
         return f"\u2212{text}"
     return text
+
+
+@register.filter
+def checkin_name(checkin) -> str:
+    """ "Weekly check-in", "Quarterly check-in", "Semi-annual review"."""
+    return selectors.checkin_name(checkin)
