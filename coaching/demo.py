@@ -51,6 +51,7 @@ from .models import (
 )
 from .services import behaviours as behaviour_services
 from .services.checkins import occurrences
+from .services.surveys import expiry_of
 
 BEHAVIOURS = [
     (
@@ -412,7 +413,7 @@ class _CoachingBuilder:
         # history rows (creation is in created_at): a third of the seed's time otherwise.
         CustomerRating.objects.bulk_create(rows, batch_size=1000)
         # This month's links are out and waiting for the customers' answers.
-        expires = timezone.make_aware(dt.datetime.combine(_month(self.as_of, 2), dt.time(0)))
+        expires = expiry_of(last_closed)
         SurveyInvitation.objects.bulk_create(
             [
                 SurveyInvitation(
