@@ -198,8 +198,9 @@ def _period(
     elif period == "quarter":
         start_index = (index - 1) // 3 * 3 + 1
         end_index = min(start_index + 2, _month_index(plan_year, closed))
-    else:  # ytd
-        start_index, end_index = 1, _month_index(plan_year, closed)
+    else:  # ytd: the year up to the end of the chosen month (a review of the first half
+        # held in November still shows January to June)
+        start_index, end_index = 1, index
     start = add_months(first, start_index - 1)
     end_month = add_months(first, end_index - 1)
     return _Period(

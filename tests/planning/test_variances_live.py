@@ -166,6 +166,17 @@ def test_month_picks_its_period_and_is_clamped_to_the_closed_month(rm, plan_year
     assert later.period_start == MAY
 
 
+def test_year_to_date_ends_at_the_chosen_month_not_the_closed_one(rm, plan_year):
+    approved_set(rm, plan_year, {"loan_growth": ("8", 100)})
+    close_month(datetime.date(2027, 10, 1))
+    first_half = rm_plan_versus_actual(rm, plan_year=plan_year, period="ytd", month=JUN)
+    assert (first_half.period_start, first_half.period_end) == (
+        datetime.date(2027, 1, 1),
+        datetime.date(2027, 6, 30),
+    )
+    assert line_of(first_half, "loan_growth").planned == D("4.00")
+
+
 def test_closed_month_is_the_latest_position_month_within_the_plan_year(plan_year):
     close_month(datetime.date(2028, 2, 1))
     assert closed_month(plan_year) == datetime.date(2027, 12, 1)
