@@ -1,10 +1,11 @@
 """The customer's survey link: signed, unguessable, expiring, usable once; it opens nothing
 but its own form, and every way it can fail is a clear page, never a 500."""
 
-from __future__ import re
+from __future__ import annotations
 
 import datetime
 import io
+import re
 
 import pytest
 from django.core import mail, signing
