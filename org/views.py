@@ -1,6 +1,9 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 
+from coaching.selectors.report_card import bank_report_card, team_report_card
+from planning.selectors.common import current_plan_year
+
 from . import selectors
 from .access import require_role
 from .models import Role
@@ -33,6 +36,8 @@ def team_overview(request, pk):
     team = get_object_or_404(selectors.team_page(request.user), pk=pk)
     lines, month = selectors.team_overview(request.user, team)
     adherence = selectors.team_adherence(request.user, team, [line.subject for line in lines])
+    plan_year = current_plan_year()
+    card = team_report_card(request.user, team, plan_year) if plan_year else None
     return render(
         request,
         "org/team.html",
@@ -42,6 +47,8 @@ def team_overview(request, pk):
             "month": month,
             "adherence": adherence,
             "adherence_weeks": selectors.ADHERENCE_WEEKS,
+            "improved": _rankings(card),
+            "card": card,
         },
     )
 
@@ -51,6 +58,8 @@ def bank_overview(request):
     require_role(request.user, Role.EXECUTIVE, Role.ADMIN)
     lines, month = selectors.bank_overview(request.user)
     adherence = selectors.leader_adherence(request.user, [line.subject for line in lines])
+    plan_year = current_plan_year()
+    card = bank_report_card(request.user, plan_year) if plan_year else None
     return render(
         request,
         "org/bank.html",
@@ -59,5 +68,17 @@ def bank_overview(request):
             "month": month,
             "adherence": adherence,
             "adherence_weeks": selectors.ADHERENCE_WEEKS,
+            "improved": _rankings(card),
+            "card": card,
         },
     )
+
+
+def _rankings(card) -> list[tuple[str, list]]:
+    """The two "most improved" rankings of a report card, for the overview pages."""
+    if card is None or card.behaviour_set is None:
+        return []
+    return [
+        ("Month on month", card.improved_month),
+        ("Since the start of the year", card.improved_year),
+    ]

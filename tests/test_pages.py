@@ -6,14 +6,20 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import AccountStatus, ProductFamily
 
 from .factories import (
     AccountFactory,
     ActivityFactory,
+    BehaviourFactory,
+    BehaviourSetFactory,
+    CustomerRatingFactory,
+    ExecutiveFactory,
     OpportunityFactory,
     OwnershipChangeFactory,
+    PlanYearFactory,
     PositionFactory,
     ProductFactory,
     RmFactory,
@@ -352,21 +358,75 @@ def test_team_overview_query_count_does_not_grow_with_rows(
     client, leader, team, loan, deposit, rows, django_assert_max_num_queries
 ):
     rms = RmFactory.create_batch(rows // 10, team=team)
+    behaviours = _rated_year()
     for rm in rms:
         _book_of(rm, 10, loan, deposit)
+        _ratings_of(rm, behaviours)
     client.force_login(leader)
-    # 9: the 8 of the overview plus one grouped query for check-in adherence.
-    with django_assert_max_num_queries(9):
-        client.get(reverse("org:team", args=[team.pk]))
+    # 15: the 8 of the overview, one grouped query for check-in adherence, and six for the
+    # report card's most improved (plan year, the team's RMs, behaviour set, latest month
+    # rated, one grouped count of the ratings, behaviours).
+    with django_assert_max_num_queries(15):
+        response = client.get(reverse("org:team", args=[team.pk]))
+    assert len(response.context["card"].improved_month) == _ranked(len(rms))
 
 
 @pytest.mark.parametrize("rows", [10, 200])
 def test_bank_overview_query_count_does_not_grow_with_rows(
     client, executive, loan, deposit, rows, django_assert_max_num_queries
 ):
+    behaviours = _rated_year()
     for _ in range(rows // 10):
-        _book_of(RmFactory(), 10, loan, deposit)
+        rm = RmFactory()
+        _book_of(rm, 10, loan, deposit)
+        _ratings_of(rm, behaviours)
     client.force_login(executive)
-    # 9: the 8 of the overview plus one grouped query for check-in adherence.
-    with django_assert_max_num_queries(9):
-        client.get(reverse("org:bank"))
+    # 16: the 8 of the overview, one grouped query for check-in adherence, and seven for
+    # the report card's most improved (plan year, RMs, teams, behaviour set, latest month
+    # rated, one grouped count of the ratings, behaviours).
+    with django_assert_max_num_queries(16):
+        response = client.get(reverse("org:bank"))
+    assert len(response.context["card"].improved_month) == _ranked(rows // 10)
+
+
+def _ranked(rms: int) -> int:
+    """In January the month before lies in last year: nobody is ranked month on month."""
+    return rms if timezone.localdate().month > 1 else 0
+
+
+def _rated_year():
+    """This year with approved behaviours (Listening 60 %, Follow-up 40 %)."""
+    today = timezone.localdate()
+    plan_year = PlanYearFactory(
+        year=today.year,
+        starts_on=datetime.date(today.year, 1, 1),
+        ends_on=datetime.date(today.year, 12, 31),
+    )
+    author, approver = ExecutiveFactory(), ExecutiveFactory()
+    bs = BehaviourSetFactory(
+        plan_year=plan_year,
+        created_by=author,
+        last_edited_by=author,
+        proposed_by=author,
+        status="approved",
+        decided_by=approver,
+    )
+    return [
+        BehaviourFactory(behaviour_set=bs, name="Listening", weight=60),
+        BehaviourFactory(behaviour_set=bs, name="Follow-up", weight=40),
+    ]
+
+
+def _ratings_of(rm, behaviours):
+    """Five ratings per behaviour in each of the last two months, enough to be ranked."""
+    this_month = timezone.localdate().replace(day=1)
+    last_month = (this_month - datetime.timedelta(days=1)).replace(day=1)
+    customers = AccountFactory.create_batch(5, owner=rm)
+    for month in {last_month, this_month}:
+        if month.year != this_month.year:
+            continue
+        for behaviour in behaviours:
+            for n, account in enumerate(customers):
+                CustomerRatingFactory(
+                    account=account, rm=rm, behaviour=behaviour, month=month, rating=3 + n % 3
+                )
