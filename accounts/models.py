@@ -40,6 +40,10 @@ class Tier(models.Model):
         decimal_places=2,
         validators=[MinValueValidator(0), MaxValueValidator(100)],
     )
+    max_days_without_contact = models.PositiveSmallIntegerField(
+        default=90,
+        help_text="Attrition risk: days an account of this tier may go without an activity.",
+    )
 
     class Meta:
         ordering = ["code"]

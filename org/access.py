@@ -23,6 +23,13 @@ from planning.models import (
     TargetSet,
     TerritoryPlan,
 )
+from retention.models import (
+    Campaign,
+    CampaignAccount,
+    DepartureCase,
+    EarlyWarning,
+    RiskScore,
+)
 
 
 def sees_whole_bank(user: User) -> bool:
@@ -105,6 +112,49 @@ def visible_ratings(user: User) -> QuerySet[CustomerRating]:
 
 def visible_improvement_plans(user: User) -> QuerySet[ImprovementPlan]:
     return _own_or_team(ImprovementPlan.objects.all(), user, "rm")
+
+
+def visible_risk_scores(user: User) -> QuerySet[RiskScore]:
+    """An account's risk is seen by whoever sees the account."""
+    return RiskScore.objects.filter(account__in=visible_accounts(user).values("pk"))
+
+
+def visible_departure_cases(user: User) -> QuerySet[DepartureCase]:
+    """The leaving RM's leader and the whole bank; the replacement sees their own case (to
+    hand the accounts over); the leaving RM does not see the case about them."""
+    qs = DepartureCase.objects.all()
+    if not user.is_authenticated or not user.is_active:
+        return qs.none()
+    if sees_whole_bank(user):
+        return qs
+    if user.role == Role.LEADER:
+        return qs.filter(rm__team__leader=user)
+    return qs.filter(replacement=user)
+
+
+def visible_early_warnings(user: User) -> QuerySet[EarlyWarning]:
+    """Only the RM's own leader and executives: a prompt for a conversation, never a
+    league table (administrators run the job but do not read the signals)."""
+    qs = EarlyWarning.objects.all()
+    if not user.is_authenticated or not user.is_active:
+        return qs.none()
+    if user.is_superuser or user.role == Role.EXECUTIVE:
+        return qs
+    if user.role == Role.LEADER:
+        return qs.filter(rm__team__leader=user)
+    return qs.none()
+
+
+def visible_campaigns(user: User) -> QuerySet[Campaign]:
+    """Campaigns are the bank's: everyone sees them; their accounts are filtered below."""
+    if not user.is_authenticated or not user.is_active:
+        return Campaign.objects.none()
+    return Campaign.objects.all()
+
+
+def visible_campaign_accounts(user: User) -> QuerySet[CampaignAccount]:
+    """A campaign's accounts as far as the user sees the accounts (RMs work their own)."""
+    return CampaignAccount.objects.filter(account__in=visible_accounts(user).values("pk"))
 
 
 def visible_target_sets(user: User) -> QuerySet[TargetSet]:

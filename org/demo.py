@@ -73,7 +73,7 @@ BATCH_SIZE = 5_000
 DEMO_APPS = ("org", "accounts", "planning", "coaching", "retention")
 # ...except reference data that a migration creates rather than the demo: the metric
 # catalogue is the same in every bank, and nothing in it refers to the demo's rows.
-KEPT_BY_RESET = ("planning.Metric",)
+KEPT_BY_RESET = ("planning.Metric", "retention.RiskFactor")
 
 
 class DemoBankExists(Exception):
@@ -342,6 +342,7 @@ TIERS = (
         "code": "A",
         "name": "High value / must keep",
         "retention_target_pct": Decimal("100.00"),
+        "max_days_without_contact": 30,
         "criteria": (
             "Top relationships by revenue (roughly the top 15 % of the book): annual revenue "
             "above the segment's 85th percentile, or total balances above 2 million, or "
@@ -353,6 +354,7 @@ TIERS = (
         "code": "B",
         "name": "Grow",
         "retention_target_pct": Decimal("90.00"),
+        "max_days_without_contact": 60,
         "criteria": (
             "Relationships with room to grow (about a third of the book): fit the segment's "
             "ideal customer profile but hold fewer than three product families, or bank "
@@ -363,6 +365,7 @@ TIERS = (
         "code": "C",
         "name": "Maintain",
         "retention_target_pct": Decimal("80.00"),
+        "max_days_without_contact": 90,
         "criteria": (
             "Everything else: served efficiently, contacted at least twice a year, "
             "reviewed for moving up when their business grows."
@@ -638,6 +641,7 @@ class _DemoBankBuilder:
                 name=t["name"],
                 criteria=t["criteria"],
                 retention_target_pct=t["retention_target_pct"],
+                max_days_without_contact=t["max_days_without_contact"],
             )
             for t in TIERS
         )

@@ -608,3 +608,97 @@ class DevelopmentGoal(models.Model):
 
     def __str__(self):
         return self.skill
+
+
+# --- computed: plan versus actual ----------------------------------------------------------
+
+
+class PeriodKind(models.TextChoices):
+    MONTH = "month", "Month"
+    QUARTER = "quarter", "Quarter to date"
+    YTD = "ytd", "Year to date"
+
+
+class Variance(models.Model):
+    """Plan versus actual of one scope, metric and period, as the nightly job computed it
+    (docs/metrics.md). Rows are replaced as a whole on every run."""
+
+    plan_year = models.ForeignKey(PlanYear, on_delete=models.CASCADE, related_name="variances")
+    scope = models.CharField(max_length=4, choices=Scope.choices)
+    team = models.ForeignKey(
+        "org.Team", on_delete=models.CASCADE, null=True, blank=True, related_name="variances"
+    )
+    rm = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="variances",
+        verbose_name="RM",
+    )
+    metric = models.ForeignKey(Metric, on_delete=models.PROTECT, related_name="+")
+    period = models.CharField(max_length=8, choices=PeriodKind.choices)
+    period_start = models.DateField()
+    period_end = models.DateField()
+    planned = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
+    actual = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
+    difference = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
+    percent = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    note = models.CharField(max_length=120, blank=True)
+    as_of = models.DateField(help_text="The closed month the figures run to (its first day).")
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["plan_year", "scope", "team", "rm", "metric__position", "period_start"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(scope="bank") & Q(team__isnull=True) & Q(rm__isnull=True))
+                | (Q(scope="team") & Q(team__isnull=False) & Q(rm__isnull=True))
+                | (Q(scope="rm") & Q(rm__isnull=False) & Q(team__isnull=True)),
+                name="variance_scope_matches_subject",
+            ),
+            models.UniqueConstraint(
+                fields=["plan_year", "metric", "period", "period_start"],
+                condition=Q(scope="bank"),
+                name="variance_bank_key",
+            ),
+            models.UniqueConstraint(
+                fields=["plan_year", "team", "metric", "period", "period_start"],
+                condition=Q(scope="team"),
+                name="variance_team_key",
+            ),
+            models.UniqueConstraint(
+                fields=["plan_year", "rm", "metric", "period", "period_start"],
+                condition=Q(scope="rm"),
+                name="variance_rm_key",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["rm", "plan_year", "period"], name="variance_rm_period"),
+            models.Index(fields=["team", "plan_year", "period"], name="variance_team_period"),
+        ]
+
+    def __str__(self):
+        return f"{self.metric} {self.period} {self.period_start}: {self.actual} vs {self.planned}"
+
+
+class ForecastSnapshot(models.Model):
+    """An RM's forecast for a month, frozen when the month begins (forecast accuracy needs
+    what was forecast, not what the pipeline says afterwards; docs/metrics.md)."""
+
+    rm = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="forecast_snapshots"
+    )
+    month = models.DateField()
+    amount = models.DecimalField(max_digits=18, decimal_places=2)
+    taken_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-month", "rm"]
+        constraints = [
+            models.UniqueConstraint(fields=["rm", "month"], name="forecast_once_per_rm_month"),
+            models.CheckConstraint(condition=Q(month__day=1), name="forecast_month_is_first"),
+        ]
+
+    def __str__(self):
+        return f"Forecast of {self.rm} for {self.month:%b %Y}: {self.amount}"

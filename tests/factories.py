@@ -381,3 +381,70 @@ class ImprovementPlanFactory(factory.django.DjangoModelFactory):
     actions = "Send a written summary within a day of every review."
     support = "Leader joins two reviews a month."
     review_on = datetime.date(2027, 6, 30)
+
+
+# --- jobs and retention --------------------------------------------------------------------
+
+
+class NotificationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "org.Notification"
+
+    user = factory.SubFactory(RmFactory)
+    key = factory.Sequence(lambda n: f"test:{n}")
+    subject = "Check-in with your leader tomorrow at 09:00"
+
+
+class RiskScoreFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "retention.RiskScore"
+
+    account = factory.SubFactory(AccountFactory)
+    scored_on = datetime.date(2027, 3, 10)
+    score = 40
+    reasons = factory.LazyFunction(
+        lambda: [{"code": "no_contact", "points": 20, "detail": "No contact for 45 days"}]
+    )
+
+
+class SecondaryContactFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "retention.SecondaryContact"
+
+    account = factory.SubFactory(AccountFactory)
+    person = factory.LazyAttribute(lambda s: s.account.owner.team.leader)
+    role = "Team leader"
+
+
+class DepartureCaseFactory(factory.django.DjangoModelFactory):
+    """An RM who gave notice on 1 March 2027, last day 31 March; opened by their leader."""
+
+    class Meta:
+        model = "retention.DepartureCase"
+
+    rm = factory.SubFactory(RmFactory)
+    notice_on = datetime.date(2027, 3, 1)
+    last_day = datetime.date(2027, 3, 31)
+    opened_by = factory.LazyAttribute(lambda c: c.rm.team.leader)
+
+
+class CampaignFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "retention.Campaign"
+
+    name = factory.Sequence(lambda n: f"Spring cash management {n}")
+    starts_on = datetime.date(2027, 3, 1)
+    ends_on = datetime.date(2027, 5, 31)
+    goal = "cross_sell"
+    target_value = Decimal("2.50")
+    created_by = factory.SubFactory(ExecutiveFactory)
+
+
+class CampaignAccountFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "retention.CampaignAccount"
+
+    campaign = factory.SubFactory(CampaignFactory)
+    account = factory.SubFactory(AccountFactory)
+    reason = "Holds a deposit account but no cash management"
+    source = "filter"
