@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -8,4 +8,6 @@ urlpatterns = [
     path("team/", views.my_team, name="my_team"),
     path("teams/<int:pk>/", views.team_overview, name="team"),
     path("bank/", views.bank_overview, name="bank"),
+    # Operations: job runs, notifications.
+    path("", include("org.urls_ops")),
 ]

@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("org.urls")),
     path("planning/", include("planning.urls")),
     path("coaching/", include("coaching.urls")),
+    path("retention/", include("retention.urls")),
     # Customers rate their RM here without a login: the signed link is the only key.
     path("survey/", include(("coaching.urls_survey", "survey"))),
     path("admin/", admin.site.urls),
