@@ -22,7 +22,14 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from accounts.models import AccountStatus, Activity, Opportunity, OpportunityKind, Position
+from accounts.models import (
+    AccountStatus,
+    Activity,
+    Opportunity,
+    OpportunityKind,
+    Position,
+    ProductFamily,
+)
 from accounts.models import OpportunityStatus as OppStatus
 from org.access import sees_whole_bank, visible_accounts, visible_campaign_accounts
 from org.access import visible_campaigns as _visible_campaigns
@@ -233,6 +240,11 @@ class Figures:
         return _pct(self.converted, self.listed)
 
 
+def family_label(campaign: Campaign) -> str:
+    """The goal's family as people read it ("Loan"); empty for other goals."""
+    return ProductFamily(campaign.product_family).label if campaign.product_family else ""
+
+
 def viewer_scope(user: User) -> str:
     if sees_whole_bank(user):
         return "bank"
@@ -282,7 +294,7 @@ def campaign_figures(
     if campaign.goal == Campaign.Goal.NEW_RELATIONSHIPS:
         goal = Goal(campaign.goal, label, Decimal(row["converted"]), target)
     elif campaign.goal == Campaign.Goal.PRODUCT_FAMILY:
-        label = f"New {campaign.get_product_family_display().lower()} customers"
+        label = f"New {family_label(campaign).lower()} customers"
         goal = Goal(
             campaign.goal, label, Decimal(row["won_family"]), target, month=window.end_month
         )
