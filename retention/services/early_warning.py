@@ -72,7 +72,9 @@ def _rms(today: datetime.date):
 
 
 def _fmt(value: Decimal | float) -> str:
-    return f"{Decimal(value).quantize(Decimal('0.1')):normal}"
+    """One decimal, without a trailing ".0" (6 a week, 5.5 a week)."""
+    text = f"{Decimal(str(value)).quantize(Decimal('0.1'))}"
+    return text[:-2] if text.endswith(".0") else text
 
 
 def _weekly_activity(rms, today: datetime.date) -> dict[int, list[int]]:
