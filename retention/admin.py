@@ -59,3 +59,5 @@ class SecondaryContactAdmin(SimpleHistoryAdmin):
 
 
 # --- end of attrition risk and multiple connections --------------------------------------------
+
+from . import admin_campaigns  # noqa: E402,F401
