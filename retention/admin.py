@@ -61,3 +61,6 @@ class SecondaryContactAdmin(SimpleHistoryAdmin):
 # --- end of attrition risk and multiple connections --------------------------------------------
 
 from . import admin_campaigns  # noqa: E402,F401
+
+# isort: split
+from . import admin_departures  # noqa: E402,F401
