@@ -1,20 +1,24 @@
-"""Plan versus actual for one RM: each target line's planned value against the book.
+"""Plan versus actual: each target line's planned value against the book.
 
 docs/metrics.md defines every metric's actual and how a year's target is phased over the
-periods; this module is that page for a single RM scope. Until the nightly variance job
-stores `Variance` rows the figures are computed **live** from the book (`source = "live"`);
-the job issue switches `rm_plan_versus_actual` to the stored rows, and its callers (the
-check-in screen, the compensation view) do not change.
+periods. The nightly job (planning.services.variances.variances_recompute) stores them as
+`Variance` rows for every RM, team and the bank; this module reads them back, and for an
+RM whose period the job has not stored (before the first run, a year to date ending before
+the closed month, a month closed since the last run) computes the same figures **live**.
 
-    closed_month(plan_year)                           E, the latest closed month (1 query)
-    rm_plan_versus_actual(rm, *, plan_year, period, month)  PlanVersusActual
+    closed_month(plan_year)                                 E, the latest closed month
+    rm_plan_versus_actual(rm, *, plan_year, period, month)  PlanVersusActual, stored or live
+    scope_plan_versus_actual(*, plan_year, team, period, month)  a team or the bank, stored
 
 The RM is the scope, not a viewer: callers resolve the RM through org.access first
 (visible_people / the check-in they may open). The figures count every account the RM
 owned at the period's end, including accounts handed on since, as docs/metrics.md says.
 
-A fixed number of queries (at most nine), whatever the number of accounts, positions,
-ownership changes, activities, opportunities or target lines.
+The metric formulas (`*_figure` below) take sums and counts, so the live path (one RM)
+and the job (every scope at once, from aggregates) share them and cannot drift apart.
+
+A fixed number of queries (at most nine live, four stored), whatever the number of
+accounts, positions, ownership changes, activities, opportunities or target lines.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, Max, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from accounts.models import (
@@ -41,10 +46,21 @@ from accounts.models import (
 from accounts.selectors import add_months
 from org.models import User
 
-from ..models import Metric, PlanYear, ProductMixStandard, Scope, TargetLine, TargetSet
+from ..models import (
+    ForecastSnapshot,
+    Metric,
+    PeriodKind,
+    PlanYear,
+    ProductMixStandard,
+    Scope,
+    TargetLine,
+    TargetSet,
+    Variance,
+)
 
 PERIODS = ("month", "quarter", "ytd")
 SOURCE_LIVE = "live"
+SOURCE_STORED = "stored"
 
 ZERO = Decimal("0")
 HUNDRED = Decimal("100")
@@ -70,6 +86,7 @@ NEW_BUSINESS_KINDS = (OpportunityKind.NEW_BUSINESS, OpportunityKind.CROSS_SELL)
 NOTE_NOT_APPROVED = "targets not approved yet"
 NOTE_NO_CLOSED_MONTH = "no month closed in the plan year yet"
 NOTE_NO_FORECAST = "no frozen forecast yet"
+NOTE_NOTHING_FORECAST = "nothing was forecast"
 NOTE_UNKNOWN_METRIC = "no definition for this metric yet"
 
 
@@ -113,8 +130,9 @@ class PlanVersusActual:
     period_start: datetime.date | None
     period_end: datetime.date | None
     as_of: datetime.date | None  # the closed month E (first day); None: no positions yet
-    source: str  # "live" now; "stored" once the job exists
+    source: str  # "live" (computed now) or "stored" (read from the nightly job's rows)
     lines: list[VarianceLine] = field(default_factory=list)
+    computed_at: datetime.datetime | None = None  # when the job computed stored rows
 
     def as_json(self) -> dict:
         """JSON-serialisable: Decimals as strings, dates ISO (for CheckIn.snapshot)."""
@@ -126,6 +144,7 @@ class PlanVersusActual:
             "period_end": _iso(self.period_end),
             "as_of": _iso(self.as_of),
             "source": self.source,
+            "computed_at": None if self.computed_at is None else self.computed_at.isoformat(),
             "lines": [line.as_json() for line in self.lines],
         }
 
@@ -319,70 +338,45 @@ def _in_retention_base(account: Account, plan_year: PlanYear) -> bool:
     )
 
 
-# --- actuals: each returns (actual unrounded or None, note) ----------------------------------
+# --- the formulas: from sums and counts to (actual unrounded or None, note) --------------------
+# Shared by the live path (one RM) and the nightly job (every scope from aggregates).
 
 
 FAMILY_WORDS = {ProductFamily.LOAN: "loans", ProductFamily.DEPOSIT: "deposits"}
 
 
-def _growth(book: _Book, owned: list[Account], family: str, p: _Period, base: datetime.date):
-    base_balance = book.balance(owned, base, family)
-    if not base_balance:
+def growth_figure(family: str, base: Decimal, before: Decimal, now: Decimal):
+    if not base:
         return None, f"no {FAMILY_WORDS[family]} at the start of the year"
-    before = book.balance(owned, add_months(p.start, -1), family)
-    now = book.balance(owned, p.last_month, family)
-    return HUNDRED * (now - before) / base_balance, ""
+    return HUNDRED * (now - before) / base, ""
 
 
-def _retention(owned: list[Account], plan_year: PlanYear, p: _Period, *, tier_a: bool):
-    base = [a for a in owned if _in_retention_base(a, plan_year)]
-    if tier_a:
-        base = [a for a in base if (a.tier_at_start or a.tier.code) == "A"]
+def retention_figure(base: int, retained: int, *, tier_a: bool):
     if not base:
         which = "tier-A relationships" if tier_a else "relationships"
         return None, f"no {which} at the start of the year"
-    retained = [a for a in base if a.closed_on is None or a.closed_on > p.end]
-    return HUNDRED * len(retained) / len(base), ""
+    return HUNDRED * retained / base, ""
 
 
-def _new_relationships(owned: list[Account], p: _Period):
-    opened = [a for a in owned if a.opened_on and p.start <= a.opened_on <= p.end]
-    return Decimal(len(opened)), ""
+def new_relationships_figure(opened: int):
+    return Decimal(opened), ""
 
 
-def _cross_sell(book: _Book, owned: list[Account], p: _Period):
-    active = [a for a in owned if _active_on(a, p.end)]
+def cross_sell_figure(products: int, active: int):
     if not active:
         return None, "no active relationships at the end of the period"
-    products = sum(book.held.get((a.pk, p.last_month), 0) for a in active)
-    return Decimal(products) / len(active), ""
+    return Decimal(products) / active, ""
 
 
-def _activities_per_week(rm: User, p: _Period):
-    count = Activity.objects.filter(rm=rm, date__gte=p.start, date__lte=p.end).count()
-    return Decimal(count) * 7 / p.days, ""
+def activities_figure(count: int, days: int):
+    return Decimal(count) * 7 / days, ""
 
 
-def _product_mix(rm: User, plan_year: PlanYear, p: _Period):
-    standards = {
-        s.family: s.target_share_pct for s in ProductMixStandard.objects.filter(plan_year=plan_year)
-    }
+def product_mix_figure(won: dict[str, Decimal], standards: dict[str, Decimal]):
+    """`won`: new business won in the period by family; `standards`: share % by family."""
     standard_total = sum(standards.values(), ZERO)
     if not standard_total:
         return None, "no product-mix standard for the year"
-    won = dict(
-        Opportunity.objects.filter(
-            rm=rm,
-            status=OpportunityStatus.WON,
-            kind__in=NEW_BUSINESS_KINDS,
-            closed_on__gte=p.start,
-            closed_on__lte=p.end,
-        )
-        .values("product__family")
-        .annotate(total=Sum("amount"))
-        .values_list("product__family", "total")
-        .order_by()
-    )
     won_total = sum(won.values(), ZERO)
     if not won_total:
         return None, "no new business won in the period"
@@ -391,6 +385,133 @@ def _product_mix(rm: User, plan_year: PlanYear, p: _Period):
         ZERO,
     )
     return HUNDRED * fit / standard_total, ""
+
+
+def forecast_figure(months: list[tuple[Decimal, Decimal]]):
+    """`months`: (frozen forecast F(m), won A(m)) for each month of the period that has a
+    snapshot; the months without one are left out (docs/metrics.md, "The nightly job")."""
+    if not months:
+        return None, NOTE_NO_FORECAST
+    forecast = sum((f for f, _ in months), ZERO)
+    if not forecast:
+        return None, NOTE_NOTHING_FORECAST
+    error = sum((abs(a - f) for f, a in months), ZERO)
+    return max(ZERO, HUNDRED * (1 - error / forecast)), ""
+
+
+# Counts are whole; percentages, ratios and counts per week have 2 decimals.
+WHOLE = {"new_relationships"}
+
+
+@dataclass(frozen=True)
+class Compared:
+    planned: Decimal | None
+    actual: Decimal | None
+    difference: Decimal | None
+    percent: Decimal | None
+
+
+def compare(code: str, target: Decimal | None, actual, *, months: int, elapsed: int) -> Compared:
+    """Round the planned value (phased from the approved target `target`, None when there is
+    none) and the actual once, half up, then the difference and percent from the rounded
+    figures. The one place both the live path and the job round."""
+    planned = None
+    if target is not None:
+        raw = planned_value(code, target, months=months, elapsed=elapsed)
+        planned = None if raw is None else _round(raw)
+    if actual is not None:
+        actual = _round(actual, Decimal("1") if code in WHOLE else CENT)
+    difference = percent = None
+    if actual is not None and planned is not None:
+        difference = actual - planned
+        if planned:
+            percent = _round(HUNDRED * difference / planned)
+    return Compared(planned, actual, difference, percent)
+
+
+def _on_course(metric: Metric, actual, planned) -> bool | None:
+    if actual is None or planned is None:
+        return None
+    if metric.direction == Metric.Direction.LOWER:
+        return actual <= planned
+    return actual >= planned
+
+
+# --- the live path: one RM's book -----------------------------------------------------------
+
+
+def _growth(book: _Book, owned: list[Account], family: str, p: _Period, base: datetime.date):
+    return growth_figure(
+        family,
+        book.balance(owned, base, family),
+        book.balance(owned, add_months(p.start, -1), family),
+        book.balance(owned, p.last_month, family),
+    )
+
+
+def _retention(owned: list[Account], plan_year: PlanYear, p: _Period, *, tier_a: bool):
+    base = [a for a in owned if _in_retention_base(a, plan_year)]
+    if tier_a:
+        base = [a for a in base if (a.tier_at_start or a.tier.code) == "A"]
+    retained = [a for a in base if a.closed_on is None or a.closed_on > p.end]
+    return retention_figure(len(base), len(retained), tier_a=tier_a)
+
+
+def _new_relationships(owned: list[Account], p: _Period):
+    opened = [a for a in owned if a.opened_on and p.start <= a.opened_on <= p.end]
+    return new_relationships_figure(len(opened))
+
+
+def _cross_sell(book: _Book, owned: list[Account], p: _Period):
+    active = [a for a in owned if _active_on(a, p.end)]
+    products = sum(book.held.get((a.pk, p.last_month), 0) for a in active)
+    return cross_sell_figure(products, len(active))
+
+
+def _activities_per_week(rm: User, p: _Period):
+    count = Activity.objects.filter(rm=rm, date__gte=p.start, date__lte=p.end).count()
+    return activities_figure(count, p.days)
+
+
+def _won_in(rm: User, p: _Period) -> list[dict]:
+    """The RM's won opportunities closed in the period, summed by month, family and kind
+    (product mix counts new business; forecast accuracy every kind). One query."""
+    return list(
+        Opportunity.objects.filter(
+            rm=rm, status=OpportunityStatus.WON, closed_on__gte=p.start, closed_on__lte=p.end
+        )
+        .annotate(m=TruncMonth("closed_on"))
+        .values("m", "product__family", "kind")
+        .annotate(total=Sum("amount"))
+        .values_list("m", "product__family", "kind", "total")
+        .order_by()
+    )
+
+
+def _product_mix(won_rows: list, standards: dict[str, Decimal]):
+    won: dict[str, Decimal] = defaultdict(lambda: ZERO)
+    for _m, family, kind, total in won_rows:
+        if kind in NEW_BUSINESS_KINDS:
+            won[family] += total
+    return product_mix_figure(dict(won), standards)
+
+
+def _forecast(rm: User, won_rows: list, p: _Period):
+    """F(m) from the RM's snapshots of the period's months, A(m) from what they won."""
+    frozen = dict(
+        ForecastSnapshot.objects.filter(
+            rm=rm, month__gte=p.start, month__lte=p.last_month
+        ).values_list("month", "amount")
+    )
+    won: dict[datetime.date, Decimal] = defaultdict(lambda: ZERO)
+    for m, _family, _kind, total in won_rows:
+        won[_as_date(m)] += total
+    return forecast_figure([(f, won[m]) for m, f in sorted(frozen.items())])
+
+
+def _as_date(value) -> datetime.date:
+    """TruncMonth gives a date on PostgreSQL and SQLite alike; a datetime is cut to its date."""
+    return value.date() if isinstance(value, datetime.datetime) else value
 
 
 # --- the selector ---------------------------------------------------------------------------
@@ -416,39 +537,54 @@ def _target_lines(rm: User, plan_year: PlanYear) -> tuple[list[TargetLine], bool
     return lines, bool(approved)
 
 
-# Counts are whole; percentages, ratios and counts per week have 2 decimals.
-WHOLE = {"new_relationships"}
-
-
 def _variance_line(line: TargetLine, approved: bool, p: _Period, actual, note) -> VarianceLine:
     metric = line.metric
-    target = planned = None
-    if approved:
-        target = line.value
-        raw = planned_value(metric.code, line.value, months=p.months, elapsed=p.elapsed)
-        planned = None if raw is None else _round(raw)
-    else:
+    if not approved:
         note = "; ".join(filter(None, [NOTE_NOT_APPROVED, note]))
-    if actual is not None:
-        actual = _round(actual, Decimal("1") if metric.code in WHOLE else CENT)
-    difference = percent = on_course = None
-    if actual is not None and planned is not None:
-        difference = actual - planned
-        if planned:
-            percent = _round(HUNDRED * difference / planned)
-        if metric.direction == Metric.Direction.LOWER:
-            on_course = actual <= planned
-        else:
-            on_course = actual >= planned
+    c = compare(
+        metric.code,
+        line.value if approved else None,
+        actual,
+        months=p.months,
+        elapsed=p.elapsed,
+    )
     return VarianceLine(
         metric=metric,
         weight=line.weight if approved else None,
-        target=target,
+        target=line.value if approved else None,
+        planned=c.planned,
+        actual=c.actual,
+        difference=c.difference,
+        percent=c.percent,
+        on_course=_on_course(metric, c.actual, c.planned),
+        note=note,
+    )
+
+
+def _stored_actual(code: str, actual: Decimal | None) -> Decimal | None:
+    """A count is stored with the column's two decimals; it is whole."""
+    return actual.quantize(Decimal("1")) if actual is not None and code in WHOLE else actual
+
+
+def _stored_line(line: TargetLine, approved: bool, row: Variance | None) -> VarianceLine:
+    """A line of the RM's set with the figures the job stored for its metric."""
+    metric = line.metric
+    planned = actual = difference = percent = None
+    note = ""
+    if row is not None:
+        planned, actual = row.planned, _stored_actual(metric.code, row.actual)
+        difference, percent, note = row.difference, row.percent, row.note
+    if not approved:
+        note = "; ".join(filter(None, [NOTE_NOT_APPROVED, note]))
+    return VarianceLine(
+        metric=metric,
+        weight=line.weight if approved else None,
+        target=line.value if approved else None,
         planned=planned,
         actual=actual,
         difference=difference,
         percent=percent,
-        on_course=on_course,
+        on_course=_on_course(metric, actual, planned),
         note=note,
     )
 
@@ -463,6 +599,99 @@ ACCOUNT_METRICS = {
 }
 
 
+@dataclass(frozen=True)
+class _Context:
+    closed: datetime.date | None  # E
+    stored_as_of: datetime.date | None  # the as_of of the job's rows for the scope and kind
+    standards: dict[str, Decimal]  # the year's product-mix standard, share % by family
+
+
+def _context(plan_year: PlanYear, period: str, **scope) -> _Context:
+    """E, whether the job stored this scope's rows of this period kind (their as_of), and the
+    year's product-mix standard: one query (a row of scalar subqueries)."""
+    standards = {
+        f"mix_{family}": Subquery(
+            ProductMixStandard.objects.filter(plan_year=OuterRef("pk"), family=family).values(
+                "target_share_pct"
+            )[:1]
+        )
+        for family in ProductFamily.values
+    }
+    row = (
+        PlanYear.objects.filter(pk=plan_year.pk)
+        .annotate(
+            latest=Subquery(Position.objects.order_by("-month").values("month")[:1]),
+            stored_as_of=Subquery(
+                Variance.objects.filter(plan_year=OuterRef("pk"), period=period, **scope)
+                .order_by()
+                .values("as_of")[:1]
+            ),
+            **standards,
+        )
+        .values("latest", "stored_as_of", *standards)
+        .get()
+    )
+    closed = None
+    if row["latest"] is not None:
+        last = _first_of_month(plan_year.ends_on)
+        closed = min(row["latest"], last)
+        if closed < _first_of_month(plan_year.starts_on):
+            closed = None
+    return _Context(
+        closed=closed,
+        stored_as_of=row["stored_as_of"],
+        standards={
+            family: row[f"mix_{family}"]
+            for family in ProductFamily.values
+            if row[f"mix_{family}"] is not None
+        },
+    )
+
+
+def _is_stored(ctx: _Context, period: str, p: _Period) -> bool:
+    """The job's last run wrote every period of the year up to its as_of: a month, a quarter
+    to date, the year to date at E (not a year to date ending earlier)."""
+    if ctx.stored_as_of is None or ctx.stored_as_of != ctx.closed:
+        return False
+    return period != PeriodKind.YTD or p.last_month == ctx.closed
+
+
+def _stored_rows(plan_year: PlanYear, period: str, p: _Period, **scope) -> dict[int, Variance]:
+    """The job's rows of the scope for the period, by metric pk. One query."""
+    rows = Variance.objects.filter(
+        plan_year=plan_year, period=period, period_start=p.start, period_end=p.end, **scope
+    ).order_by()
+    return {row.metric_id: row for row in rows}
+
+
+def _no_closed_month(rm, plan_year, period, lines, approved, source=SOURCE_LIVE):
+    return PlanVersusActual(
+        rm=rm,
+        plan_year=plan_year,
+        period=period,
+        period_start=None,
+        period_end=None,
+        as_of=None,
+        source=source,
+        lines=[
+            VarianceLine(
+                metric=line.metric,
+                weight=line.weight if approved else None,
+                target=line.value if approved else None,
+                planned=None,
+                actual=None,
+                difference=None,
+                percent=None,
+                on_course=None,
+                note=NOTE_NO_CLOSED_MONTH
+                if approved
+                else f"{NOTE_NOT_APPROVED}; {NOTE_NO_CLOSED_MONTH}",
+            )
+            for line in lines
+        ],
+    )
+
+
 def rm_plan_versus_actual(
     rm: User, *, plan_year: PlanYear, period: str = "ytd", month: datetime.date | None = None
 ) -> PlanVersusActual:
@@ -472,40 +701,37 @@ def rm_plan_versus_actual(
     contains it (clamped to the year's first month and the closed month E), default E.
     Lines: the RM's approved RM-scope target set for the year, ordered by metric; without
     an approved set the lines of their latest set, unplanned ("targets not approved yet");
-    without any set, none. At most nine queries, whatever the size of the book.
+    without any set, none.
+
+    The figures are the nightly job's stored rows (`source = "stored"`, with their
+    `computed_at`) when its last run covered this period at the current closed month;
+    otherwise they are computed live, with the same formulas. At most nine queries live,
+    four stored, whatever the size of the book.
     """
     if period not in PERIODS:
         raise ValueError(f"period must be one of {PERIODS}, not {period!r}")
-    closed = closed_month(plan_year)
+    ctx = _context(plan_year, period, scope=Scope.RM, rm=rm)
+    closed = ctx.closed
     lines, approved = _target_lines(rm, plan_year)
     if closed is None:
-        return PlanVersusActual(
-            rm=rm,
-            plan_year=plan_year,
-            period=period,
-            period_start=None,
-            period_end=None,
-            as_of=None,
-            source=SOURCE_LIVE,
-            lines=[
-                VarianceLine(
-                    metric=line.metric,
-                    weight=line.weight if approved else None,
-                    target=line.value if approved else None,
-                    planned=None,
-                    actual=None,
-                    difference=None,
-                    percent=None,
-                    on_course=None,
-                    note=NOTE_NO_CLOSED_MONTH
-                    if approved
-                    else f"{NOTE_NOT_APPROVED}; {NOTE_NO_CLOSED_MONTH}",
-                )
-                for line in lines
-            ],
-        )
+        return _no_closed_month(rm, plan_year, period, lines, approved)
 
     p = _period(plan_year, period, month, closed)
+    if _is_stored(ctx, period, p):
+        rows = _stored_rows(plan_year, period, p, scope=Scope.RM, rm=rm)
+        if rows:
+            return PlanVersusActual(
+                rm=rm,
+                plan_year=plan_year,
+                period=period,
+                period_start=p.start,
+                period_end=p.end,
+                as_of=closed,
+                source=SOURCE_STORED,
+                computed_at=min(row.computed_at for row in rows.values()),
+                lines=[_stored_line(line, approved, rows.get(line.metric_id)) for line in lines],
+            )
+
     codes = {line.metric.code for line in lines}
     base = add_months(_first_of_month(plan_year.starts_on), -1)
     owned: list[Account] = []
@@ -513,6 +739,7 @@ def rm_plan_versus_actual(
     if codes & ACCOUNT_METRICS:
         book = _load_book(rm, plan_year, {base, add_months(p.start, -1), p.last_month})
         owned = book.owned_at(rm, p.end)
+    won_rows = _won_in(rm, p) if codes & {"product_mix_share", "forecast_accuracy"} else []
 
     def actual_of(code: str):
         if code == "loan_growth":
@@ -530,9 +757,9 @@ def rm_plan_versus_actual(
         if code == "activities_per_week":
             return _activities_per_week(rm, p)
         if code == "product_mix_share":
-            return _product_mix(rm, plan_year, p)
+            return _product_mix(won_rows, ctx.standards)
         if code == "forecast_accuracy":
-            return None, NOTE_NO_FORECAST
+            return _forecast(rm, won_rows, p)
         return None, NOTE_UNKNOWN_METRIC
 
     return PlanVersusActual(
@@ -544,4 +771,91 @@ def rm_plan_versus_actual(
         as_of=closed,
         source=SOURCE_LIVE,
         lines=[_variance_line(line, approved, p, *actual_of(line.metric.code)) for line in lines],
+    )
+
+
+# --- teams and the bank: stored rows only ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScopeVarianceLine:
+    metric: Metric
+    planned: Decimal | None
+    actual: Decimal | None
+    difference: Decimal | None
+    percent: Decimal | None
+    on_course: bool | None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class ScopePlanVersusActual:
+    """A team's or the bank's figures for a period, as the nightly job stored them: every
+    metric of the catalogue (planned NULL where the scope has no approved line)."""
+
+    plan_year: PlanYear
+    team: object  # org.Team, or None for the bank
+    period: str
+    period_start: datetime.date | None
+    period_end: datetime.date | None
+    as_of: datetime.date | None  # None: the job has not stored this period
+    computed_at: datetime.datetime | None
+    lines: list[ScopeVarianceLine] = field(default_factory=list)
+
+    @property
+    def source(self) -> str:
+        return SOURCE_STORED if self.as_of else ""
+
+    def line(self, code: str) -> ScopeVarianceLine | None:
+        return next((line for line in self.lines if line.metric.code == code), None)
+
+
+def scope_plan_versus_actual(
+    *, plan_year: PlanYear, team=None, period: str = "ytd", month: datetime.date | None = None
+) -> ScopePlanVersusActual:
+    """A team's (`team`) or the bank's (`team=None`) stored plan versus actual for a period
+    (chosen as for an RM). No stored rows for it (before the job's first run, or a closed
+    month it has not run for yet): no lines and `as_of` None. Two queries.
+
+    The caller decides who may see the team or the bank (org.access)."""
+    if period not in PERIODS:
+        raise ValueError(f"period must be one of {PERIODS}, not {period!r}")
+    scope = {"scope": Scope.TEAM, "team": team} if team is not None else {"scope": Scope.BANK}
+    ctx = _context(plan_year, period, **scope)
+    empty = ScopePlanVersusActual(plan_year, team, period, None, None, None, None)
+    if ctx.closed is None:
+        return empty
+    p = _period(plan_year, period, month, ctx.closed)
+    if not _is_stored(ctx, period, p):
+        return empty
+    rows = sorted(
+        Variance.objects.filter(
+            plan_year=plan_year, period=period, period_start=p.start, period_end=p.end, **scope
+        )
+        .select_related("metric")
+        .order_by("metric__position", "metric__name"),
+        key=lambda row: (row.metric.position, row.metric.name),
+    )
+    if not rows:
+        return empty
+    return ScopePlanVersusActual(
+        plan_year=plan_year,
+        team=team,
+        period=period,
+        period_start=p.start,
+        period_end=p.end,
+        as_of=ctx.closed,
+        computed_at=min(row.computed_at for row in rows),
+        lines=[
+            ScopeVarianceLine(
+                metric=row.metric,
+                planned=row.planned,
+                actual=_stored_actual(row.metric.code, row.actual),
+                difference=row.difference,
+                percent=row.percent,
+                on_course=_on_course(row.metric, row.actual, row.planned),
+                note=row.note,
+            )
+            for row in rows
+        ],
     )

@@ -1,0 +1,597 @@
+"""The nightly plan-versus-actual job and the monthly forecast snapshot.
+
+    variances_recompute(*, today=None) -> int   rows written (docs/metrics.md "The nightly job")
+    forecasts_snapshot(*, today=None) -> int    snapshots taken
+
+`variances_recompute` computes, for the plan year containing `today`, every scope (each RM
+with the RM role, each team, the bank) x every metric of the catalogue x every period up to
+the closed month E (each month, each quarter to date, the year to date), and replaces the
+year's `Variance` rows with them in one transaction.
+
+It is **set-based**: a fixed number of queries whatever the number of RMs, accounts,
+positions, activities or opportunities. The database sums positions by owner and month
+(and accounts by owner and the month they opened and closed); only the accounts that
+changed hands are read one by one (their owner at each month-end is decided in Python from
+their `OwnershipChange` rows, exactly as the live selector does), and Python then adds the
+aggregated rows up per scope and period. The figures go through the same formula functions
+(`planning.selectors.variances.*_figure` and `compare`) as the live selector, so an RM's
+stored rows equal what `rm_plan_versus_actual` computes live.
+
+Idempotent: the delete of the year's rows and the insert of the new ones are one
+transaction, so a run killed half-way leaves the previous rows, and a second run gives the
+same rows (only `computed_at` moves). The lock against two runs at once is
+`org.jobs.run_job`'s.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import connection, transaction
+from django.db.models import (
+    Case,
+    Count,
+    DateField,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, TruncMonth
+from django.utils import timezone
+
+from accounts.models import (
+    Account,
+    Activity,
+    Opportunity,
+    OpportunityStatus,
+    OwnershipChange,
+    Position,
+    ProductFamily,
+)
+from accounts.selectors import add_months
+from org.models import Role, Team, User
+
+from ..models import (
+    ForecastSnapshot,
+    Metric,
+    PeriodKind,
+    PlanYear,
+    ProductMixStandard,
+    Scope,
+    TargetLine,
+    TargetSet,
+    Variance,
+)
+from ..selectors.variances import (
+    NEW_BUSINESS_KINDS,
+    NOTE_UNKNOWN_METRIC,
+    ZERO,
+    _as_date,
+    _month_end,
+    _start_of_year,
+    activities_figure,
+    closed_month,
+    compare,
+    cross_sell_figure,
+    forecast_figure,
+    growth_figure,
+    new_relationships_figure,
+    product_mix_figure,
+    retention_figure,
+)
+
+LOAN, DEPOSIT = ProductFamily.LOAN.value, ProductFamily.DEPOSIT.value
+BANK = (Scope.BANK.value, None)
+
+
+def _plan_year_of(today: datetime.date) -> PlanYear | None:
+    return PlanYear.objects.filter(starts_on__lte=today, ends_on__gte=today).first()
+
+
+# --- periods --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _P:
+    kind: str
+    s: int  # first month's index (1 = the plan year's first month)
+    l: int  # noqa: E741  last month's index
+    start: datetime.date
+    end: datetime.date
+
+    @property
+    def months(self) -> int:
+        return self.l - self.s + 1
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+
+def _periods(month: list[datetime.date], e: int) -> list[_P]:
+    """Every period of the year up to month index e: months, quarters to date, the year."""
+
+    def period(kind, s, last):
+        return _P(kind, s, last, month[s], _month_end(month[last]))
+
+    periods = [period(PeriodKind.MONTH.value, i, i) for i in range(1, e + 1)]
+    periods += [period(PeriodKind.QUARTER.value, q, min(q + 2, e)) for q in (1, 4, 7, 10) if q <= e]
+    periods.append(period(PeriodKind.YTD.value, 1, e))
+    return periods
+
+
+# --- reading the book in aggregates -----------------------------------------------------------
+
+
+@dataclass
+class _People:
+    rms: list[int]  # the RMs who get rows (role RM, not gone before the year began)
+    team_of: dict[int, int | None]  # every RM-role user: their team
+    teams: list[int]
+
+    def scopes_of(self, person: int | None) -> list[tuple]:
+        """The scopes a person's accounts, activities and opportunities count for."""
+        scopes = [BANK]
+        if person in self.team_of:
+            scopes.append((Scope.RM.value, person))
+            team = self.team_of[person]
+            if team is not None:
+                scopes.append((Scope.TEAM.value, team))
+        return scopes
+
+
+def _people(plan_year: PlanYear) -> _People:
+    rows = list(User.objects.filter(role=Role.RM).values_list("pk", "team_id", "departed_on"))
+    return _People(
+        rms=[pk for pk, _t, gone in rows if gone is None or gone >= plan_year.starts_on],
+        team_of={pk: team for pk, team, _g in rows},
+        teams=list(Team.objects.order_by("pk").values_list("pk", flat=True)),
+    )
+
+
+def _approved_targets(plan_year: PlanYear) -> dict[tuple, dict[int, Decimal]]:
+    """{scope key: {metric pk: the year's target}} from each subject's highest approved
+    revision. One query."""
+    rows = TargetLine.objects.filter(
+        target_set__plan_year=plan_year, target_set__status=TargetSet.Status.APPROVED
+    ).values_list(
+        "target_set__scope",
+        "target_set__team_id",
+        "target_set__rm_id",
+        "target_set__revision",
+        "metric_id",
+        "value",
+    )
+    best: dict[tuple, int] = {}
+    targets: dict[tuple, dict[int, Decimal]] = defaultdict(dict)
+    for scope, team, rm, revision, metric, value in sorted(rows, key=lambda r: r[3]):
+        key = (scope, team if scope == Scope.TEAM else rm if scope == Scope.RM else None)
+        if best.get(key, revision) != revision:  # a higher approved revision replaces
+            targets[key] = {}
+        best[key] = revision
+        targets[key][metric] = value
+    return targets
+
+
+def _owners(e: int, month_end: list[datetime.date]) -> dict[int, list]:
+    """{account pk: [owner at month-end 1..e]} for the accounts with ownership changes (the
+    rule of docs/metrics.md, dates in the bank's time zone). One query."""
+    changes: dict[int, list] = defaultdict(list)
+    rows = OwnershipChange.objects.order_by("account_id", "changed_at", "pk").values_list(
+        "account_id", "previous_owner_id", "new_owner_id", "changed_at"
+    )
+    for account, previous, new, at in rows:
+        changes[account].append((timezone.localtime(at).date(), previous, new))
+    owners: dict[int, list] = {}
+    for account, history in changes.items():
+        at_end = [None]
+        for i in range(1, e + 1):
+            before = [new for day, _p, new in history if day <= month_end[i]]
+            at_end.append(before[-1] if before else history[0][1])
+        owners[account] = at_end
+    return owners
+
+
+def _buckets(plan_year: PlanYear, base: datetime.date):
+    """Each account's tier at the start of the year and the months it opened and closed,
+    clamped to the base month B before the year (all that the retention, new-relationship
+    and active counts need to know)."""
+    history = Account.history.model
+    tier_at_start = Subquery(
+        history.objects.filter(id=OuterRef("pk"), history_date__lt=_start_of_year(plan_year))
+        .order_by("-history_date", "-history_id")
+        .values("tier__code")[:1]
+    )
+    start = plan_year.starts_on
+    return {
+        "tier0": Coalesce(tier_at_start, F("tier__code")),
+        "ob": Case(
+            When(opened_on__lt=start, then=Value(base)),
+            default=TruncMonth("opened_on"),
+            output_field=DateField(),
+        ),
+        "cb": Case(
+            When(closed_on__isnull=True, then=Value(None, output_field=DateField())),
+            When(closed_on__lt=start, then=Value(base)),
+            default=TruncMonth("closed_on"),
+            output_field=DateField(),
+        ),
+    }
+
+
+def _position_sums():
+    """Loan and deposit balances, and the products held by accounts active at the month's
+    end (balance or revenue > 0), for the grouping that precedes them."""
+    held = (
+        (Q(balance__gt=0) | Q(revenue__gt=0))
+        & Q(om__lte=F("month"))
+        & (Q(account__closed_on__isnull=True) | Q(cm__gt=F("month")))
+    )
+    return {
+        "loan": Sum("balance", filter=Q(product__family=LOAN)),
+        "deposit": Sum("balance", filter=Q(product__family=DEPOSIT)),
+        "held": Count("pk", filter=held),
+    }
+
+
+# --- the job ----------------------------------------------------------------------------------
+
+
+class _Acc:
+    """Per scope and month-end index: what the account metrics need."""
+
+    __slots__ = ("accounts", "bal", "held")
+
+    def __init__(self):
+        self.bal: dict[tuple, Decimal] = defaultdict(lambda: ZERO)  # (month, family)
+        self.held: int = 0
+        self.accounts: Counter = Counter()  # (tier A at start?, ob, cb) -> n
+
+
+def _compute(plan_year: PlanYear, closed: datetime.date) -> list[tuple]:
+    first = plan_year.starts_on.replace(day=1)
+    e = (closed.year - first.year) * 12 + closed.month - first.month + 1
+    month = [add_months(first, i - 1) for i in range(0, 13)]  # month[0] = B
+    month_end = [_month_end(m) for m in month]
+    base = month[0]
+    periods = _periods(month, e)
+    quarter_start = {i: (i - 1) // 3 * 3 + 1 for i in range(1, e + 1)}
+
+    metrics = list(Metric.objects.order_by("position", "name"))
+    people = _people(plan_year)
+    targets = _approved_targets(plan_year)
+    owners = _owners(e, month_end)
+    changed = Exists(OwnershipChange.objects.filter(account=OuterRef("pk")))
+    changed_position = Exists(OwnershipChange.objects.filter(account=OuterRef("account")))
+
+    # Scopes' accounts that never changed hands count the same at every month-end.
+    fixed: dict[tuple, _Acc] = defaultdict(_Acc)
+    # ... and those that did, per month-end index.
+    moving: dict[tuple, _Acc] = defaultdict(_Acc)
+
+    relationships = Account.objects.filter(opened_on__isnull=False).annotate(
+        **_buckets(plan_year, base)
+    )
+    for owner, tier0, ob, cb, n in (
+        relationships.filter(~changed)
+        .values("owner", "tier0", "ob", "cb")
+        .annotate(n=Count("pk"))
+        .values_list("owner", "tier0", "ob", "cb", "n")
+        .order_by()
+    ):
+        for scope in people.scopes_of(owner):
+            fixed[scope].accounts[(tier0 == "A", _as_date(ob), _as_date(cb))] += n
+    for pk, tier0, ob, cb in (
+        relationships.filter(changed).values_list("pk", "tier0", "ob", "cb").order_by()
+    ):
+        key = (tier0 == "A", _as_date(ob), _as_date(cb))
+        for i in range(1, e + 1):
+            for scope in people.scopes_of(owners[pk][i]):
+                moving[(scope, i)].accounts[key] += 1
+
+    positions = Position.objects.filter(month__gte=base, month__lte=closed).annotate(
+        om=TruncMonth("account__opened_on"), cm=TruncMonth("account__closed_on")
+    )
+    held_at: dict[tuple, int] = defaultdict(int)  # (scope, month) for the fixed accounts
+    for owner, m, loan, deposit, held in (
+        positions.filter(~changed_position)
+        .values("account__owner", "month")
+        .annotate(**_position_sums())
+        .values_list("account__owner", "month", "loan", "deposit", "held")
+        .order_by()
+    ):
+        for scope in people.scopes_of(owner):
+            acc = fixed[scope]
+            acc.bal[(m, LOAN)] += loan or ZERO
+            acc.bal[(m, DEPOSIT)] += deposit or ZERO
+            held_at[(scope, m)] += held
+    per_account: dict[int, dict] = defaultdict(dict)
+    for pk, m, loan, deposit, held in (
+        positions.filter(changed_position)
+        .values("account", "month")
+        .annotate(**_position_sums())
+        .values_list("account", "month", "loan", "deposit", "held")
+        .order_by()
+    ):
+        per_account[pk][m] = (loan or ZERO, deposit or ZERO, held)
+    for pk, by_month in per_account.items():
+        for i in range(1, e + 1):
+            wanted = {month[0], month[i - 1], month[quarter_start[i] - 1], month[i]}
+            for scope in people.scopes_of(owners[pk][i]):
+                acc = moving[(scope, i)]
+                for m in wanted:
+                    if m in by_month:
+                        loan, deposit, _held = by_month[m]
+                        acc.bal[(m, LOAN)] += loan
+                        acc.bal[(m, DEPOSIT)] += deposit
+                if month[i] in by_month:
+                    acc.held += by_month[month[i]][2]
+
+    # Work done: activities and won opportunities by person and month.
+    year_end = month_end[e]
+    activities: dict[tuple, int] = defaultdict(int)
+    for person, m, n in (
+        Activity.objects.filter(date__gte=first, date__lte=year_end)
+        .annotate(m=TruncMonth("date"))
+        .values("rm", "m")
+        .annotate(n=Count("pk"))
+        .values_list("rm", "m", "n")
+        .order_by()
+    ):
+        for scope in people.scopes_of(person):
+            activities[(scope, _as_date(m))] += n
+    # scope -> (month, family) -> new business won
+    new_business: dict[tuple, dict] = defaultdict(lambda: defaultdict(lambda: ZERO))
+    won: dict[tuple, Decimal] = defaultdict(lambda: ZERO)  # (scope, month)
+    for person, m, family, kind, total in (
+        Opportunity.objects.filter(
+            status=OpportunityStatus.WON, closed_on__gte=first, closed_on__lte=year_end
+        )
+        .annotate(m=TruncMonth("closed_on"))
+        .values("rm", "m", "product__family", "kind")
+        .annotate(total=Sum("amount"))
+        .values_list("rm", "m", "product__family", "kind", "total")
+        .order_by()
+    ):
+        for scope in people.scopes_of(person):
+            won[(scope, _as_date(m))] += total
+            if kind in NEW_BUSINESS_KINDS:
+                new_business[scope][(_as_date(m), family)] += total
+    standards = dict(
+        ProductMixStandard.objects.filter(plan_year=plan_year).values_list(
+            "family", "target_share_pct"
+        )
+    )
+    frozen: dict[tuple, Decimal] = {}  # (scope, month) -> Σ F(m)
+    for person, m, amount in ForecastSnapshot.objects.filter(
+        month__gte=first, month__lte=closed
+    ).values_list("rm", "month", "amount"):
+        for scope in people.scopes_of(person):
+            frozen[(scope, m)] = frozen.get((scope, m), ZERO) + amount
+
+    scopes = (
+        [(Scope.RM.value, pk) for pk in people.rms]
+        + [(Scope.TEAM.value, pk) for pk in people.teams]
+        + [BANK]
+    )
+
+    def account_figures(scope, p: _P) -> dict[str, tuple]:
+        f, mv = fixed.get(scope), moving.get((scope, p.l))
+        parts = [a for a in (f, mv) if a is not None]
+
+        def balance(m, family):
+            return sum((a.bal.get((m, family), ZERO) for a in parts), ZERO)
+
+        held = held_at.get((scope, month[p.l]), 0) + (mv.held if mv else 0)
+        base_n = base_a = kept = kept_a = active = opened = 0
+        m_l, m_s, m_1 = month[p.l], month[p.s], month[1]
+        for a in parts:
+            for (tier_a, ob, cb), n in a.accounts.items():
+                alive = cb is None or cb > m_l
+                if ob == base and (cb is None or cb >= m_1):
+                    base_n += n
+                    kept += n if alive else 0
+                    if tier_a:
+                        base_a += n
+                        kept_a += n if alive else 0
+                if ob <= m_l and alive:
+                    active += n
+                if m_s <= ob <= m_l:
+                    opened += n
+        before = month[p.s - 1]
+        return {
+            "loan_growth": growth_figure(
+                LOAN, balance(base, LOAN), balance(before, LOAN), balance(m_l, LOAN)
+            ),
+            "deposit_growth": growth_figure(
+                DEPOSIT, balance(base, DEPOSIT), balance(before, DEPOSIT), balance(m_l, DEPOSIT)
+            ),
+            "tier_a_retention": retention_figure(base_a, kept_a, tier_a=True),
+            "retention": retention_figure(base_n, kept, tier_a=False),
+            "new_relationships": new_relationships_figure(opened),
+            "cross_sell_ratio": cross_sell_figure(held, active),
+        }
+
+    def work_figures(scope, p: _P) -> dict[str, tuple]:
+        months = month[p.s : p.l + 1]
+        mix: dict[str, Decimal] = defaultdict(lambda: ZERO)
+        for (m, family), total in new_business.get(scope, {}).items():
+            if month[p.s] <= m <= month[p.l]:
+                mix[family] += total
+        return {
+            "activities_per_week": activities_figure(
+                sum(activities.get((scope, m), 0) for m in months), p.days
+            ),
+            "product_mix_share": product_mix_figure(dict(mix), standards),
+            "forecast_accuracy": forecast_figure(
+                [
+                    (frozen[(scope, m)], won.get((scope, m), ZERO))
+                    for m in months
+                    if (scope, m) in frozen
+                ]
+            ),
+        }
+
+    results = []
+    for scope in scopes:
+        scoped_targets = targets.get(scope, {})
+        for p in periods:
+            figures = account_figures(scope, p) | work_figures(scope, p)
+            for metric in metrics:
+                actual, note = figures.get(metric.code, (None, NOTE_UNKNOWN_METRIC))
+                c = compare(
+                    metric.code,
+                    scoped_targets.get(metric.pk),
+                    actual,
+                    months=p.months,
+                    elapsed=p.l,
+                )
+                results.append((scope, metric.pk, p, c, note))
+    return results
+
+
+# --- writing -----------------------------------------------------------------------------------
+
+COLUMNS = (
+    "plan_year_id",
+    "scope",
+    "team_id",
+    "rm_id",
+    "metric_id",
+    "period",
+    "period_start",
+    "period_end",
+    "planned",
+    "actual",
+    "difference",
+    "percent",
+    "note",
+    "as_of",
+    "computed_at",
+)
+
+
+def _insert(rows: list[tuple]) -> None:
+    """One statement, whatever the number of rows: on PostgreSQL an INSERT … SELECT FROM
+    unnest(arrays), elsewhere one executemany. `rows` follow COLUMNS."""
+    if not rows:
+        return
+    table = connection.ops.quote_name(Variance._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(c) for c in COLUMNS)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            types = (
+                "bigint", "text", "bigint", "bigint", "bigint", "text", "date", "date",
+                "numeric", "numeric", "numeric", "numeric", "text", "date", "timestamptz",
+            )  # fmt: skip
+            arrays = ", ".join(f"%s::{t}[]" for t in types)
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays})",
+                [list(column) for column in zip(*rows, strict=True)],
+            )
+        else:
+            marks = ", ".join(["%s"] * len(COLUMNS))
+            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
+
+
+def _replace(plan_year: PlanYear, rows: list[tuple]) -> None:
+    """Delete the plan year's rows and insert the new ones, as one transaction."""
+    with transaction.atomic():
+        Variance.objects.filter(plan_year=plan_year).delete()
+        _insert(rows)
+
+
+def variances_recompute(*, today: datetime.date | None = None) -> int:
+    """Recompute and store plan versus actual for the plan year containing `today` (default:
+    today in the bank's time zone). Returns the number of rows written. A fixed number of
+    queries (docs/metrics.md "The nightly job")."""
+    today = today or timezone.localdate()
+    plan_year = _plan_year_of(today)
+    if plan_year is None:
+        return 0
+    closed = closed_month(plan_year)
+    rows: list[tuple] = []
+    if closed is not None:
+        computed_at = timezone.now()
+        results = _compute(plan_year, closed)
+        if connection.vendor == "postgresql":
+            stamp = computed_at
+        else:
+            stamp = connection.ops.adapt_datetimefield_value(computed_at)
+        for (scope, subject), metric, p, c, note in results:
+            rows.append(
+                (
+                    plan_year.pk,
+                    scope,
+                    subject if scope == Scope.TEAM else None,
+                    subject if scope == Scope.RM else None,
+                    metric,
+                    p.kind,
+                    p.start,
+                    p.end,
+                    c.planned,
+                    c.actual,
+                    c.difference,
+                    c.percent,
+                    note,
+                    closed,
+                    stamp,
+                )
+            )
+    _replace(plan_year, rows)
+    return len(rows)
+
+
+# --- forecast snapshots ------------------------------------------------------------------------
+
+
+def forecasts_snapshot(*, today: datetime.date | None = None) -> int:
+    """Freeze each active RM's forecast F(m) for the month containing `today`: the open
+    opportunities at the month's start expected to close in it, amount x probability. Only
+    the first run in a month records anything (one snapshot per RM and month). Returns the
+    number of snapshots taken. Three queries."""
+    today = today or timezone.localdate()
+    month = today.replace(day=1)
+    rms = list(
+        User.objects.filter(role=Role.RM, is_active=True)
+        .exclude(forecast_snapshots__month=month)
+        .values_list("pk", flat=True)
+    )
+    if not rms:
+        return 0
+    forecast: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for rm, probability, total in (
+        Opportunity.objects.filter(
+            rm__role=Role.RM,
+            created_on__lt=month,
+            expected_close__gte=month,
+            expected_close__lte=_month_end(month),
+        )
+        .filter(Q(status=OpportunityStatus.OPEN) | Q(closed_on__gte=month))
+        .values("rm", "probability")
+        .annotate(total=Sum("amount"))
+        .values_list("rm", "probability", "total")
+        .order_by()
+    ):
+        forecast[rm] += total * probability / 100
+    now = timezone.now()
+    snapshots = [
+        ForecastSnapshot(
+            rm_id=rm,
+            month=month,
+            amount=forecast[rm].quantize(Decimal("0.01"), rounding=ROUND_HALF_UP),
+            taken_at=now,
+        )
+        for rm in rms
+    ]
+    with transaction.atomic():
+        ForecastSnapshot.objects.bulk_create(snapshots, ignore_conflicts=True, batch_size=2000)
+    return len(snapshots)
