@@ -23,6 +23,7 @@ from django.db.models.functions import Coalesce
 
 from org.access import visible_accounts
 from org.models import User
+from retention.models import CoverageChange
 
 from .models import (
     Account,
@@ -182,7 +183,14 @@ def account_page(user: User) -> QuerySet[Account]:
                 queryset=OwnershipChange.objects.select_related(
                     "previous_owner", "new_owner", "changed_by"
                 ),
-            )
+            ),
+            # Coverage while the owner's seat was vacant: the other part of the history.
+            Prefetch(
+                "coverage_changes",
+                queryset=CoverageChange.objects.select_related(
+                    "previous_covering", "new_covering", "changed_by", "case__rm"
+                ).order_by("-changed_at", "-pk"),
+            ),
         )
     )
 

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import AccountStatus, ProductFamily
+from retention.models import CoverageChange
 
 from .factories import (
     AccountFactory,
@@ -344,12 +345,16 @@ def test_account_page_query_count_does_not_grow_with_rows(
         ActivityFactory(account=account)
         OpportunityFactory(account=account, product=loan)
         OwnershipChangeFactory(account=account, previous_owner=teammate)
+        CoverageChange.objects.create(
+            account=account, new_covering=teammate, changed_at=timezone.now()
+        )
     for i in range(min(rows, 36)):
         PositionFactory(
             account=account, product=loan, month=datetime.date(2024 + i // 12, i % 12 + 1, 1)
         )
     client.force_login(rm)
-    with django_assert_max_num_queries(8):
+    # 9, with the coverage history (retention.CoverageChange) and the bell's unread count.
+    with django_assert_max_num_queries(9):
         client.get(account.get_absolute_url())
 
 

@@ -233,7 +233,7 @@ def test_coverage_board_query_count_does_not_grow_with_accounts(
     _board(rm, rows)
     client.force_login(leader)
     # session, user, the case, the board's accounts, covering candidates, replacement
-    # candidates, coverage history (+ messages, rendering).
+    # candidates, coverage history, the bell's unread count.
     with django_assert_max_num_queries(8):
         response = client.get(reverse("retention:departure", args=[case.pk]))
     assert len(response.context["lines"]) == rows
@@ -251,7 +251,7 @@ def test_departures_list_query_count_does_not_grow_with_cases(
         _accounts(departing, 5)
     client.force_login(leader)
     # session, user, open cases with their uncovered count (one grouped query), recently
-    # closed cases, the RMs the notice form offers (+ one spare for messages).
+    # closed cases, the RMs the notice form offers, the bell's unread count.
     with django_assert_max_num_queries(6):
         response = client.get(reverse("retention:departures"))
     assert len(response.context["lines"]) == rows // 5
@@ -305,7 +305,8 @@ def test_handover_query_count_does_not_grow_with_accounts(
     services.replacement_assign(case_id=case.pk, by=leader, replacement_id=teammate.pk, on=TODAY)
     client.force_login(teammate)
     # session, user, the case, the major accounts, reviews, the last activities (one window
-    # query), open opportunities, the latest month, positions by family, the last ratings.
+    # query), open opportunities, the latest month, positions by family, the last ratings,
+    # the bell's unread count.
     with django_assert_max_num_queries(10):
         response = client.get(reverse("retention:handover", args=[case.pk]))
     assert len(response.context["lines"]) == rows
@@ -347,3 +348,13 @@ def test_stale_early_warnings_are_not_shown(client, leader, rm):
     EarlyWarning.objects.create(rm=rm, computed_on=old, signals=[{"code": "x", "detail": "y"}])
     client.force_login(leader)
     assert client.get(reverse("retention:early_warnings")).context["lines"] == []
+
+
+def test_account_page_keeps_coverage_changes_in_its_history(client, leader, rm, teammate, case):
+    account = _accounts(rm, 1)[0]
+    services.coverage_assign(case_id=case.pk, by=leader, assignments={account.pk: teammate.pk})
+    client.force_login(leader)
+    body = client.get(account.get_absolute_url()).content.decode()
+    history = body[body.index('id="coverage-history"') :]
+    assert str(teammate) in history
+    assert f"departure of {rm}" in history
