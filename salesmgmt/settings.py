@@ -82,6 +82,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                # The bell's unread count (one COUNT, only when a page shows it).
+                "org.context_processors.notifications",
             ],
         },
     },
@@ -183,6 +185,8 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Check-in reminders go to the RM and the leader this many hours before the check-in.
+FLIGHTPATH_REMINDER_LEAD_HOURS = env.int("FLIGHTPATH_REMINDER_LEAD_HOURS", default=24)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

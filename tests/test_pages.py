@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import AccountStatus, ProductFamily
-from retention.models import CoverageChange
+from retention.models import CoverageChange, EarlyWarning
 
 from .factories import (
     AccountFactory,
@@ -17,6 +17,7 @@ from .factories import (
     BehaviourFactory,
     BehaviourSetFactory,
     CustomerRatingFactory,
+    DepartureCaseFactory,
     ExecutiveFactory,
     OpportunityFactory,
     OwnershipChangeFactory,
@@ -322,7 +323,8 @@ def test_book_query_count_does_not_grow_with_rows(
 ):
     _book_of(rm, rows, loan, deposit)
     client.force_login(rm)
-    with django_assert_max_num_queries(10):
+    # +1: the bell's unread count (org.context_processors).
+    with django_assert_max_num_queries(11):
         client.get(reverse("accounts:book"))
 
 
@@ -332,7 +334,8 @@ def test_leaders_account_list_query_count_does_not_grow_with_rows(
 ):
     _book_of(rm, rows, loan, deposit)
     client.force_login(leader)
-    with django_assert_max_num_queries(12):
+    # +1: the bell's unread count (org.context_processors).
+    with django_assert_max_num_queries(13):
         client.get(reverse("accounts:book"))
 
 
@@ -367,13 +370,18 @@ def test_team_overview_query_count_does_not_grow_with_rows(
     for rm in rms:
         _book_of(rm, 10, loan, deposit)
         _ratings_of(rm, behaviours)
+    _leaving(rms)
     client.force_login(leader)
     # 15: the 8 of the overview, one grouped query for check-in adherence, and six for the
     # report card's most improved (plan year, the team's RMs, behaviour set, latest month
     # rated, one grouped count of the ratings, behaviours).
-    with django_assert_max_num_queries(15):
+    # +1: the bell's unread count (org.context_processors).
+    # +2: the retention flags (uncovered major accounts of leaving RMs, early warnings).
+    with django_assert_max_num_queries(18):
         response = client.get(reverse("org:team", args=[team.pk]))
     assert len(response.context["card"].improved_month) == _ranked(len(rms))
+    assert response.context["flags"].uncovered == 10
+    assert response.context["flags"].warnings == len(rms)
 
 
 @pytest.mark.parametrize("rows", [10, 200])
@@ -381,17 +389,34 @@ def test_bank_overview_query_count_does_not_grow_with_rows(
     client, executive, loan, deposit, rows, django_assert_max_num_queries
 ):
     behaviours = _rated_year()
+    rms = []
     for _ in range(rows // 10):
         rm = RmFactory()
+        rms.append(rm)
         _book_of(rm, 10, loan, deposit)
         _ratings_of(rm, behaviours)
+    _leaving(rms)
     client.force_login(executive)
     # 16: the 8 of the overview, one grouped query for check-in adherence, and seven for
     # the report card's most improved (plan year, RMs, teams, behaviour set, latest month
     # rated, one grouped count of the ratings, behaviours).
-    with django_assert_max_num_queries(16):
+    # +1: the bell's unread count (org.context_processors).
+    # +2: the retention flags (uncovered major accounts of leaving RMs, early warnings).
+    with django_assert_max_num_queries(19):
         response = client.get(reverse("org:bank"))
     assert len(response.context["card"].improved_month) == _ranked(rows // 10)
+    assert response.context["flags"].uncovered == 10
+    assert response.context["flags"].warnings == len(rms)
+
+
+def _leaving(rms):
+    """The first RM is leaving with their 10 tier-B accounts uncovered; every RM has an
+    early warning from tonight's run."""
+    DepartureCaseFactory(rm=rms[0])
+    signals = [{"code": "checkins_missed", "detail": "2 check-ins missed in 8 weeks"}]
+    EarlyWarning.objects.bulk_create(
+        EarlyWarning(rm=rm, computed_on=timezone.localdate(), signals=signals) for rm in rms
+    )
 
 
 def _ranked(rms: int) -> int:

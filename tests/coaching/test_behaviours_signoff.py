@@ -283,11 +283,12 @@ def test_an_unknown_year_is_404(client, rm, year):
 def test_behaviours_page_query_count_does_not_grow_with_behaviours(
     client, executive, year, django_assert_max_num_queries
 ):
-    # Session, user, plan year, the set, plan years, behaviours.
+    # Session, user, plan year, the set, plan years, behaviours; the bell's unread count
+    # (org.context_processors, +1 since the notifications).
     bs = draft(executive, year, SIX[:2])
     client.force_login(executive)
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):
         client.get(page(year))
     services.behaviour_set_save(set_id=bs.pk, by=executive, behaviours=SIX)
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):
         client.get(page(year))
