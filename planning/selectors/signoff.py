@@ -12,6 +12,7 @@ from org.access import visible_accounts, visible_target_sets, visible_territory_
 from org.models import Role, User
 
 from ..models import PlanYear, RelationshipPlan, Scope, TargetSet, TerritoryPlan
+from .variances import scope_plan_versus_actual
 
 
 def proposed_target_sets(user: User, plan_year: PlanYear) -> QuerySet[TargetSet]:
@@ -96,13 +97,19 @@ class BankAgainstTarget:
     asked: object
     actual: object
     unit: str
+    # With the nightly job's stored bank rows: the year to date as docs/metrics.md defines it
+    planned: object = None  # the target phased to the closed month
+    source: str = "live"  # "stored" or "live"
+    as_of: object = None  # the closed month the stored figures run to
 
 
 def bank_against_targets(user: User, plan_year: PlanYear) -> tuple[TargetSet | None, list]:
     """The approved bank targets and, where the book already tells, where the bank stands.
 
-    Loan and deposit growth are read live from month-end positions (latest month against
-    the same month a year before) until the nightly variance job stores them.
+    Once the nightly variance job has stored the bank's rows, every line shows the bank's
+    year to date from them (docs/metrics.md; `source = "stored"`). Before that, loan and
+    deposit growth are read live from month-end positions (latest month against the same
+    month a year before) and the other lines have no figure.
     """
     bank_set = (
         visible_target_sets(user)
@@ -113,6 +120,21 @@ def bank_against_targets(user: User, plan_year: PlanYear) -> tuple[TargetSet | N
     )
     if bank_set is None:
         return None, []
+    stored = scope_plan_versus_actual(plan_year=plan_year, period="ytd")
+    if stored.lines:
+        by_code = {line.metric.code: line for line in stored.lines}
+        return bank_set, [
+            BankAgainstTarget(
+                metric_name=line.metric.name,
+                asked=line.value,
+                actual=getattr(by_code.get(line.metric.code), "actual", None),
+                unit=line.metric.get_unit_display(),
+                planned=getattr(by_code.get(line.metric.code), "planned", None),
+                source="stored",
+                as_of=stored.as_of,
+            )
+            for line in bank_set.lines.all()
+        ]
     balances: Balances = balances_by(
         visible_accounts(user), group_by=None, month=latest_month()
     ).get(None, Balances())

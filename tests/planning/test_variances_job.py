@@ -508,3 +508,21 @@ def test_a_teams_and_the_banks_figures_are_read_from_the_stored_rows(bank, plan_
     assert north.line("loan_growth").on_course is True
     whole = scope_plan_versus_actual(plan_year=plan_year, period="month", month=JUN)
     assert whole.line("activities_per_week").actual == D("1.87")
+
+
+def test_the_sign_off_shows_the_banks_stored_year_to_date(bank, plan_year, executive):
+    from planning.selectors.signoff import bank_against_targets
+
+    _set, before = bank_against_targets(executive, plan_year)
+    assert {line.source for line in before} == {"live"}
+    variances_recompute(today=TODAY)
+    _set, lines = bank_against_targets(executive, plan_year)
+    growth = next(line for line in lines if line.metric_name == metric("loan_growth").name)
+    assert (growth.actual, growth.planned, growth.source, growth.as_of) == (
+        D("-2.27"),
+        D("4.00"),
+        "stored",
+        JUN,
+    )
+    retention = next(line for line in lines if line.metric_name == metric("retention").name)
+    assert retention.actual == D("75.00")
