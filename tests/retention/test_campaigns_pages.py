@@ -300,3 +300,21 @@ def test_campaign_page_shows_the_goal_and_marks(client, executive, running, rm):
     assert (entry.contacted, entry.converted) == (True, False)
     assert b"Owner asked about FX" in response.content
     assert b'aria-label="Goal attained"' in response.content
+
+
+def test_campaign_page_warns_when_the_list_loses_more_customers_than_the_rest(
+    client, executive, running, rm
+):
+    lost = AccountFactory(
+        owner=rm,
+        status="lost",
+        lost_reason="Fees",
+        closed_on=timezone.localdate() - datetime.timedelta(days=3),
+    )
+    CampaignAccountFactory(campaign=running, account=lost)
+    CampaignAccountFactory(campaign=running, account=AccountFactory(owner=rm))
+    AccountFactory(owner=rm)  # the rest: kept
+    response = page(client, executive, running)
+    assert b"The list loses 50.0 points more customers than comparable accounts." in (
+        response.content
+    )
