@@ -526,3 +526,27 @@ def test_the_sign_off_shows_the_banks_stored_year_to_date(bank, plan_year, execu
     )
     retention = next(line for line in lines if line.metric_name == metric("retention").name)
     assert retention.actual == D("75.00")
+
+
+def plan_section(pva, *, live=True):
+    from django.template.loader import render_to_string
+
+    from coaching.selectors.checkins import _json_ready
+
+    plan = {"available": True, "period_label": "Year to date", **_json_ready(pva.as_json())}
+    plan["plan_year"] = 2027
+    return render_to_string(
+        "coaching/checkins/_plan_vs_actual.html",
+        {"figures": {"plan": plan, "computed_at": None}, "live": live, "checkin": None},
+    )
+
+
+def test_the_check_in_screen_names_stored_figures_and_when_they_were_computed(bank, plan_year, rm):
+    assert "live figures" in plan_section(rm_plan_versus_actual(rm, plan_year=plan_year))
+    variances_recompute(today=TODAY)
+    stored = rm_plan_versus_actual(rm, plan_year=plan_year)
+    html = plan_section(stored)
+    when = timezone.localtime(stored.computed_at)
+    assert f"nightly figures of {when:%-d %b %Y, %H:%M}" in html
+    assert "as of June 2027 month-end" in html
+    assert "live figures" not in html
