@@ -3,6 +3,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from coaching.selectors.report_card import bank_report_card, team_report_card
 from planning.selectors.common import current_plan_year
+from retention.selectors.departures import overview_flags
 
 from . import selectors
 from .access import require_role
@@ -49,6 +50,7 @@ def team_overview(request, pk):
             "adherence_weeks": selectors.ADHERENCE_WEEKS,
             "improved": _rankings(card),
             "card": card,
+            "flags": overview_flags(request.user, team=team),
         },
     )
 
@@ -70,6 +72,7 @@ def bank_overview(request):
             "adherence_weeks": selectors.ADHERENCE_WEEKS,
             "improved": _rankings(card),
             "card": card,
+            "flags": overview_flags(request.user),
         },
     )
 
