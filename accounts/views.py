@@ -4,6 +4,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
 
 from org.access import visible_accounts
+from retention.selectors.risk import account_latest_risk
 
 from . import selectors
 from .filters import AccountFilter
@@ -37,5 +38,6 @@ def account_detail(request, pk):
             "history": selectors.balance_history(account),
             "activities": selectors.recent_activities(account),
             "opportunities": selectors.open_opportunities(account),
+            "risk": account_latest_risk(request.user, account),
         },
     )

@@ -356,8 +356,9 @@ def test_account_page_query_count_does_not_grow_with_rows(
             account=account, product=loan, month=datetime.date(2024 + i // 12, i % 12 + 1, 1)
         )
     client.force_login(rm)
-    # 9, with the coverage history (retention.CoverageChange) and the bell's unread count.
-    with django_assert_max_num_queries(9):
+    # 10, with the coverage history (retention.CoverageChange), the latest attrition risk
+    # score (retention.RiskScore) and the bell's unread count.
+    with django_assert_max_num_queries(10):
         client.get(account.get_absolute_url())
 
 
