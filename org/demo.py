@@ -61,6 +61,7 @@ from accounts.models import (
 from coaching.demo import seed_coaching
 from org.models import Market, RmStyle, Role, Team, User
 from planning.demo import seed_planning
+from retention.demo import seed_retention
 
 DEMO_PASSWORD = "flightpath"
 MONTHS_OF_POSITIONS = 36
@@ -111,6 +112,10 @@ class DemoSummary:
     checkins: int = 0
     commitments: int = 0
     customer_ratings: int = 0
+    departure_cases: int = 0
+    campaigns: int = 0
+    risk_scores: int = 0
+    variances: int = 0
     logins: tuple[DemoLogin, ...] = ()
 
     def counts(self) -> dict[str, int]:
@@ -132,6 +137,10 @@ class DemoSummary:
             "check-ins": self.checkins,
             "commitments": self.commitments,
             "customer ratings": self.customer_ratings,
+            "departure cases": self.departure_cases,
+            "campaigns": self.campaigns,
+            "risk scores": self.risk_scores,
+            "variances": self.variances,
         }
 
 
@@ -598,6 +607,7 @@ class _DemoBankBuilder:
         opportunities = self._opportunities(products)
         planning = seed_planning(as_of=self.as_of, seed=self.seed)
         coaching = seed_coaching(as_of=self.as_of, seed=self.seed)
+        retention = seed_retention(as_of=self.as_of, seed=self.seed)
         return DemoSummary(
             scale=self.scale,
             seed=self.seed,
@@ -621,6 +631,10 @@ class _DemoBankBuilder:
             checkins=coaching.checkins,
             commitments=coaching.commitments,
             customer_ratings=coaching.ratings,
+            departure_cases=retention.departure_cases,
+            campaigns=retention.campaigns,
+            risk_scores=retention.risk_scores,
+            variances=retention.variances,
             logins=self._logins(),
         )
 

@@ -653,3 +653,49 @@ def test_the_improving_rms_score_higher_at_the_end_than_at_the_start(demo_bank):
 @pytest.mark.django_db
 def test_rm1_has_an_improvement_plan_for_follow_up(demo_bank):
     assert ImprovementPlan.objects.filter(rm__username="rm1", behaviour__name="Follow-up").exists()
+
+
+# --- retention and the first night ----------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_one_leaver_is_in_vacancy_with_major_accounts_uncovered_the_other_working_notice(
+    demo_bank,
+):
+    from retention.models import DepartureCase
+    from retention.services.departures import case_accounts, major
+
+    phases = {}
+    for case in DepartureCase.objects.all():
+        uncovered = major(case_accounts(case)).filter(covering_rm__isnull=True).count()
+        phases[case.phase_on(AS_OF)] = uncovered
+    assert set(phases) == {"vacancy", "withdrawal"}
+    assert phases["vacancy"] > 0
+
+
+@pytest.mark.django_db
+def test_a_campaign_is_running_with_its_prequalified_list(demo_bank):
+    from retention.models import Campaign
+
+    running = Campaign.objects.filter(starts_on__lte=AS_OF, ends_on__gte=AS_OF).get()
+    assert running.goal == Campaign.Goal.PRODUCT_FAMILY
+    assert running.entries.count() > 0
+
+
+@pytest.mark.django_db
+def test_the_first_night_scored_risk_stored_variances_and_logged_its_runs(demo_bank):
+    from org.models import JobRun
+    from planning.models import Variance
+    from retention.models import RiskScore
+
+    assert (
+        RiskScore.objects.filter(scored_on=AS_OF).count()
+        == Account.objects.filter(status=AccountStatus.ACTIVE).count()
+    )
+    assert RiskScore.objects.values("scored_on").distinct().count() == 3
+    assert Variance.objects.filter(scope="rm").exists()
+    assert Variance.objects.filter(scope="bank").exists()
+    assert set(JobRun.objects.values_list("outcome", flat=True)) == {"succeeded"}
+    assert {"score_risk", "recompute_variances", "compute_early_warnings", "flag_uncovered"} <= set(
+        JobRun.objects.values_list("job", flat=True)
+    )
