@@ -449,3 +449,18 @@ def test_query_count_does_not_grow_with_accounts():
     many = _queries_for(45)  # 50 accounts in all
     assert few == many
     assert many <= 12
+
+
+# --- the admin ---------------------------------------------------------------------------------
+
+
+def test_admin_lists_factors_with_editable_weights_and_scores_read_only(
+    client, administrator, quiet
+):
+    risk_scores_compute(today=TODAY)
+    client.force_login(administrator)
+    factors = client.get(reverse("admin:retention_riskfactor_changelist"))
+    assert 'name="form-0-weight"' in factors.text
+    scores = client.get(reverse("admin:retention_riskscore_changelist"))
+    assert "Quiet Mills" in scores.text
+    assert client.get(reverse("admin:retention_riskscore_add")).status_code == 403
