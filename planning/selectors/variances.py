@@ -158,7 +158,10 @@ def _iso(value: datetime.date | None) -> str | None:
 
 
 def _round(value: Decimal, places: Decimal = CENT) -> Decimal:
-    return value.quantize(places, rounding=ROUND_HALF_UP)
+    """Half up; a figure that rounds to zero is 0.00, never -0.00 (the database does not
+    keep the sign of a zero, so stored and live would differ)."""
+    rounded = value.quantize(places, rounding=ROUND_HALF_UP)
+    return rounded.copy_abs() if rounded.is_zero() else rounded
 
 
 # --- time ---------------------------------------------------------------------------------

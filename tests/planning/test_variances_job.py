@@ -550,3 +550,16 @@ def test_the_check_in_screen_names_stored_figures_and_when_they_were_computed(ba
     assert f"nightly figures of {when:%-d %b %Y, %H:%M}" in html
     assert "as of June 2027 month-end" in html
     assert "live figures" not in html
+
+
+def test_a_tiny_fall_rounds_to_zero_without_a_sign_stored_and_live(plan_year, rm):
+    loan = ProductFactory(code="TL", family=ProductFamily.LOAN)
+    account = AccountFactory(owner=rm)
+    loans(account, loan, {BASE: "1000000", JAN: "1000000", FEB: "999999"})
+    targets(plan_year, {"loan_growth": "8"}, rm=rm)
+    live = rm_plan_versus_actual(rm, plan_year=plan_year, period="month", month=FEB)
+    assert str(live.lines[0].actual) == "0.00"  # -0.0001 %, not "-0.00"
+    variances_recompute(today=TODAY)
+    stored = rm_plan_versus_actual(rm, plan_year=plan_year, period="month", month=FEB)
+    assert stored.source == "stored"
+    assert comparable(stored) == comparable(live)
