@@ -47,6 +47,13 @@ pytestmark = [
 ]
 
 
+def _forget_broker_connections():
+    # An eager .delay() earlier in the session made a producer pool for the old broker;
+    # without this, messages would not reach Redis.
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
 def _close_thread_connections(**kwargs):
     # Each worker thread's own connection; the test database is dropped at the end.
     connections.close_all()
@@ -63,7 +70,7 @@ def worker():
     app.conf.update(
         broker_url=BROKER, task_always_eager=False, task_default_queue=queue, result_backend=None
     )
-    app._pool = None  # a producer pool made for another broker is not reused
+    _forget_broker_connections()
     task_postrun.connect(_close_thread_connections, weak=False)
     try:
         with start_worker(
@@ -79,7 +86,7 @@ def worker():
     finally:
         task_postrun.disconnect(_close_thread_connections)
         app.conf.update(saved)
-        app._pool = None
+        _forget_broker_connections()
         close_old_connections()
 
 
