@@ -97,9 +97,11 @@ def _text_lines(binary_lines: Iterable[bytes]) -> Iterator[str]:
         yield tail
 
 
-def _header(names: list[str]) -> dict[str, int]:
-    """Column name → position, or one ImportFileError saying what is wrong with it."""
-    expected = ", ".join(COLUMNS)
+def header_positions(names: list[str], columns, *, joiner: str = ", ") -> dict[str, int]:
+    """Column name → position for a CSV header that must hold `columns` (in any order), or
+    one ImportFileError saying what is wrong with it (another delimiter, missing, unknown
+    or doubled names). Shared by the CSV imports."""
+    expected = joiner.join(columns)
     if len(names) == 1:
         for sep, label in ((";", "semicolons"), ("\t", "tabs"), ("|", "bars")):
             if sep in names[0]:
@@ -108,9 +110,9 @@ def _header(names: list[str]) -> dict[str, int]:
                     f"{expected}."
                 )
     cleaned = [n.strip().lower() for n in names]
-    missing = [c for c in COLUMNS if c not in cleaned]
-    unknown = [n for n in cleaned if n not in COLUMNS]
-    doubled = sorted({n for n in cleaned if n in COLUMNS and cleaned.count(n) > 1})
+    missing = [c for c in columns if c not in cleaned]
+    unknown = [n for n in cleaned if n not in columns]
+    doubled = sorted({n for n in cleaned if n in columns and cleaned.count(n) > 1})
     problems = []
     if missing:
         problems.append(f"missing {', '.join(missing)}")
@@ -122,7 +124,11 @@ def _header(names: list[str]) -> dict[str, int]:
         raise ImportFileError(
             f"The first row must be the header {expected} ({'; '.join(problems)})."
         )
-    return {name: cleaned.index(name) for name in COLUMNS}
+    return {name: cleaned.index(name) for name in columns}
+
+
+def _header(names: list[str]) -> dict[str, int]:
+    return header_positions(names, COLUMNS)
 
 
 @dataclass

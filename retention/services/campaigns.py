@@ -30,6 +30,7 @@ from coaching.services.rating_import import (
     _chunks,
     _text_lines,
     error_report_rows,
+    header_positions,
 )
 from org.access import require_role
 from org.models import Role, User
@@ -330,31 +331,7 @@ def prequalified_from_filter(
 
 
 def _header(names: list[str]) -> dict[str, int]:
-    """Column name → position, or one ImportFileError saying what is wrong with it."""
-    expected = ",".join(COLUMNS)
-    if len(names) == 1:
-        for sep, label in ((";", "semicolons"), ("\t", "tabs"), ("|", "bars")):
-            if sep in names[0]:
-                raise ImportFileError(
-                    f"The columns are separated by {label}; use commas. The header must be: "
-                    f"{expected}."
-                )
-    cleaned = [n.strip().lower() for n in names]
-    missing = [c for c in COLUMNS if c not in cleaned]
-    unknown = [n for n in cleaned if n not in COLUMNS]
-    doubled = sorted({n for n in cleaned if n in COLUMNS and cleaned.count(n) > 1})
-    problems = []
-    if missing:
-        problems.append(f"missing {', '.join(missing)}")
-    if unknown:
-        problems.append(f"unknown {', '.join(repr(n) for n in unknown)}")
-    if doubled:
-        problems.append(f"twice {', '.join(doubled)}")
-    if problems:
-        raise ImportFileError(
-            f"The first row must be the header {expected} ({'; '.join(problems)})."
-        )
-    return {name: cleaned.index(name) for name in COLUMNS}
+    return header_positions(names, COLUMNS, joiner=",")
 
 
 def _read(binary_lines: Iterable[bytes], errors: list[RowError]) -> list[tuple[int, str, str]]:

@@ -284,8 +284,9 @@ def test_with_the_real_plan_versus_actual_the_product_figure_is_the_lines_attain
 
 
 # Session, user, plan year, plan years, RMs, behaviour set, ratings counted, behaviours,
-# the team list, the bell's unread count (org.context_processors); then per RM what rm_plan_versus_actual reads (at most nine, its promise;
-# six for an RM with an approved loan target and a book, measured here).
+# the team list, the bell's unread count (org.context_processors); then per RM what
+# rm_plan_versus_actual reads (at most nine, its promise; six for an RM with an approved
+# loan target and a book, measured here).
 PAGE_QUERIES = 10
 PER_RM = 9
 
