@@ -129,13 +129,28 @@ def test_every_job_names_an_importable_task_with_acks_late():
         assert task.acks_late is True
 
 
+@pytest.fixture
+def no_broker(settings):
+    """As on a first look without CELERY_BROKER_URL: tasks run in-process. CI sets a broker
+    for the whole suite, so the tests of the in-process path say so themselves."""
+    from salesmgmt.celery import app
+
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
 def test_every_job_has_a_management_command_of_its_name():
     from django.core.management import get_commands
 
     assert set(jobs.JOBS) <= set(get_commands())
 
 
-def test_the_create_checkins_task_runs_in_process_without_a_broker_and_records_its_run(team, rm):
+def test_the_create_checkins_task_runs_in_process_without_a_broker_and_records_its_run(
+    team, rm, no_broker
+):
     from coaching.tasks import create_checkins
 
     assert create_checkins.delay().get() == Outcome.SUCCEEDED
@@ -239,7 +254,7 @@ def test_a_failure_followed_by_a_success_is_no_longer_failing(client, administra
 
 
 def test_run_now_runs_the_job_in_process_without_a_broker_once_the_request_commits(
-    client, administrator, team, rm, django_capture_on_commit_callbacks
+    client, administrator, team, rm, django_capture_on_commit_callbacks, no_broker
 ):
     client.force_login(administrator)
     with django_capture_on_commit_callbacks(execute=True) as queued:
@@ -251,7 +266,7 @@ def test_run_now_runs_the_job_in_process_without_a_broker_once_the_request_commi
 
 
 @pytest.mark.django_db(transaction=True)  # autocommit: on_commit runs inside the view
-def test_run_now_of_a_failing_job_says_so_and_keeps_the_record(client, administrator):
+def test_run_now_of_a_failing_job_says_so_and_keeps_the_record(client, administrator, no_broker):
     client.force_login(administrator)
     with mock.patch.dict(
         jobs.JOBS,
