@@ -45,6 +45,9 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "simple_history",
     "axes",
+    "rest_framework",
+    # Integration tokens: administrators create one per integration user in the admin.
+    "rest_framework.authtoken",
     # Flightpath's own apps; org first because it holds AUTH_USER_MODEL.
     "org",
     "accounts",
@@ -193,6 +196,38 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 # Lists show this many rows a page.
 PAGE_SIZE = 50
+
+# The REST API under /api/v1/ (docs/api.md): sessions with CSRF for the browser, tokens
+# for integrations; nothing without a login; the browsable pages only while debugging.
+REST_FRAMEWORK = {
+    # Token first: an anonymous request is then told 401 with `WWW-Authenticate: Token`.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "salesmgmt.api.Pagination",
+    "PAGE_SIZE": PAGE_SIZE,
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "salesmgmt.api.OrderingFilter",
+        "rest_framework.filters.SearchFilter",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.UserRateThrottle",
+        "rest_framework.throttling.AnonRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": env("API_THROTTLE_USER", default="600/min"),
+        "anon": env("API_THROTTLE_ANON", default="30/min"),
+    },
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        *(["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
+    ],
+    "EXCEPTION_HANDLER": "salesmgmt.api.exception_handler",
+    "DATE_INPUT_FORMATS": ["iso-8601"],
+}
 
 LOGGING = {
     "version": 1,

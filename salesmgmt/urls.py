@@ -18,5 +18,6 @@ urlpatterns = [
     path("retention/", include("retention.urls")),
     # Customers rate their RM here without a login: the signed link is the only key.
     path("survey/", include(("coaching.urls_survey", "survey"))),
+    path("api/v1/", include(("salesmgmt.api_urls", "api"))),
     path("admin/", admin.site.urls),
 ]
