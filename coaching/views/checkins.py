@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from org.access import require_role, visible_teams
 from org.models import Role
+from salesmgmt.exports import csv_response, wants_csv
 from salesmgmt.workflow import Incomplete, InvalidTransition, StaleEdit
 
 from ..forms.checkins import (
@@ -412,12 +413,28 @@ def checkins_create(request):
     return redirect("coaching:this_week")
 
 
+COMMITMENTS_CSV_HEADER = ("Commitment", "Who", "Due", "Overdue", "From check-in")
+
+
+def _commitments_csv_rows(commitments, *, today):
+    """The RM's open commitments as on My check-ins (oldest first), one at a time."""
+    for c in commitments.iterator(chunk_size=500):
+        item = selectors.commitment_item(c, checkin_id=None, today=today)
+        yield (item["text"], item["owner"], c.due_on, item["overdue"], item["from_checkin"])
+
+
 @login_required
 def my_checkins(request):
     user = request.user
     require_role(user, Role.RM)
-    mine = selectors.my_checkins(user)
     today = timezone.localdate()
+    if wants_csv(request):
+        return csv_response(
+            f"commitments-{user.username}-{today}.csv",
+            COMMITMENTS_CSV_HEADER,
+            _commitments_csv_rows(selectors.open_commitments(user), today=today),
+        )
+    mine = selectors.my_checkins(user)
     commitments = [
         selectors.commitment_item(c, checkin_id=None, today=today)
         for c in selectors.open_commitments(user)

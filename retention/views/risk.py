@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from org.access import require_role, visible_accounts
 from org.models import Role
+from salesmgmt.exports import csv_response, money, wants_csv
 
 from ..forms.risk import RiskFilter, SecondaryContactForm
 from ..selectors import risk as selectors
@@ -26,6 +27,46 @@ from ..services import connections as services
 VIEWERS = (Role.LEADER, Role.EXECUTIVE, Role.ADMIN)
 # The retention page names this many of the accounts held by one person alone.
 ALONE_SHOWN = 10
+CSV_HEADER = (
+    "Rank",
+    "Number",
+    "Account",
+    "Tier",
+    "Owner",
+    "Team",
+    "Covering RM",
+    "Contract until",
+    "Scored on",
+    "Risk",
+    "Reasons",
+    "Revenue / year",
+    "Open pipeline",
+    "Balances",
+)
+EXPORT_CHUNK = 2000
+
+
+def _retention_csv_rows(scores):
+    """The accounts to defend in the page's order (filters and priority applied), one at a
+    time; the reasons as "points detail" joined by "; "."""
+    for rank, s in enumerate(scores.iterator(chunk_size=EXPORT_CHUNK), start=1):
+        a = s.account
+        yield (
+            rank,
+            a.number,
+            a.name,
+            a.tier.code,
+            str(a.owner),
+            a.owner.team.name if a.owner.team else "",
+            str(a.covering_rm) if a.covering_rm else "",
+            a.contract_until,
+            s.scored_on,
+            s.score,
+            "; ".join(f"{r.get('points')} {r.get('detail', '')}".strip() for r in s.reasons),
+            money(s.revenue),
+            money(s.pipeline),
+            money(s.balances),
+        )
 
 
 @login_required
@@ -39,6 +80,8 @@ def retention(request):
         request=request,
         today=today,
     )
+    if wants_csv(request):
+        return csv_response(f"retention-{today}.csv", CSV_HEADER, _retention_csv_rows(filterset.qs))
     page = Paginator(filterset.qs, settings.PAGE_SIZE).get_page(request.GET.get("page"))
     selectors.attach_trends(page.object_list)
     query = request.GET.copy()
