@@ -12,6 +12,23 @@ from .factories import (
 )
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    """Tests that flush the database (transactional ones, the browser's live server) run
+    after every test that relies on what the migrations wrote (the metric catalogue, risk
+    factors, job schedules). pytest-django orders them so, but pytest then regroups tests
+    parametrized at session scope (Playwright's browser) and can pull the browser tests to
+    the front; this stable sort, run last, puts them back at the end."""
+
+    def flushes(item) -> bool:
+        marker = item.get_closest_marker("django_db")
+        if marker and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences")):
+            return True
+        return bool({"transactional_db", "live_server"} & set(getattr(item, "fixturenames", ())))
+
+    items.sort(key=flushes)
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # PBKDF2's deliberate slowness only slows the suite; the hasher is not under test.
