@@ -34,6 +34,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from accounts.models import Account, AccountStatus
+from accounts.selectors import add_months
 from org.models import Role, Team, User
 from planning.demo import _acting
 from planning.models import PlanYear
@@ -138,11 +139,6 @@ class CoachingSummary:
 
 def seed_coaching(*, as_of: dt.date, seed: int) -> CoachingSummary:
     return _CoachingBuilder(as_of=as_of, seed=seed).build()
-
-
-def _month(day: dt.date, add: int = 0) -> dt.date:
-    index = day.year * 12 + day.month - 1 + add
-    return dt.date(index // 12, index % 12 + 1, 1)
 
 
 class _CoachingBuilder:
@@ -374,12 +370,12 @@ class _CoachingBuilder:
             for a in accounts
         ]
         contacts = bulk_create_with_history(contacts, CustomerContact, batch_size=500)
-        last_closed = _month(self.as_of, -1)
+        last_closed = add_months(self.as_of, -1)
         months = []
         month = self.plan_year.starts_on
         while month <= last_closed:
             months.append(month)
-            month = _month(month, 1)
+            month = add_months(month, 1)
         quality: dict[int, float] = {}
         rows = []
         for contact, account in zip(contacts, accounts, strict=True):

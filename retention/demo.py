@@ -26,6 +26,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from accounts.models import Account, AccountStatus, ProductFamily
+from accounts.selectors import add_months
 from coaching.models import CheckIn
 from org.models import Role, User
 from planning.demo import _acting
@@ -49,11 +50,6 @@ def seed_retention(*, as_of: dt.date, seed: int) -> RetentionSummary:
 
 def _at(day: dt.date, hour: int = 10) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time(hour)))
-
-
-def _month(day: dt.date, add: int = 0) -> dt.date:
-    index = day.year * 12 + day.month - 1 + add
-    return dt.date(index // 12, index % 12 + 1, 1)
 
 
 class _RetentionBuilder:
@@ -139,7 +135,7 @@ class _RetentionBuilder:
     def _campaigns(self) -> int:
         from .services.campaigns import campaign_create, prequalified_from_filter
 
-        start = _month(self.as_of, -1)
+        start = add_months(self.as_of, -1)
         with _acting(self.exec1, _at(start - dt.timedelta(days=10))):
             running = campaign_create(
                 by=self.exec1,
@@ -149,7 +145,7 @@ class _RetentionBuilder:
                     "conversation at the next review, not a product push."
                 ),
                 starts_on=start,
-                ends_on=_month(self.as_of, 2) - dt.timedelta(days=1),
+                ends_on=add_months(self.as_of, 2) - dt.timedelta(days=1),
                 goal=Campaign.Goal.PRODUCT_FAMILY,
                 product_family=ProductFamily.TREASURY,
                 target_value=Decimal("25"),
@@ -166,8 +162,8 @@ class _RetentionBuilder:
                 by=self.exec1,
                 name="New relationships in the harbour district",
                 description="Referrals from accountants and lawyers for the harbour's firms.",
-                starts_on=_month(self.as_of, 1),
-                ends_on=_month(self.as_of, 4) - dt.timedelta(days=1),
+                starts_on=add_months(self.as_of, 1),
+                ends_on=add_months(self.as_of, 4) - dt.timedelta(days=1),
                 goal=Campaign.Goal.NEW_RELATIONSHIPS,
                 target_value=Decimal("12"),
             )

@@ -27,6 +27,7 @@ from fractions import Fraction
 
 from django.db.models import Count, Q, QuerySet
 
+from accounts.selectors import add_months
 from org.access import (
     visible_improvement_plans,
     visible_people,
@@ -52,11 +53,6 @@ BANK_TOP = 10
 
 def month_of(day: datetime.date) -> datetime.date:
     return day.replace(day=1)
-
-
-def add_months(month: datetime.date, n: int) -> datetime.date:
-    index = month.year * 12 + month.month - 1 + n
-    return datetime.date(index // 12, index % 12 + 1, 1)
 
 
 def month_range(first: datetime.date, last: datetime.date) -> list[datetime.date]:

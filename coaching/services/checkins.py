@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.selectors import add_months
 from org.access import visible_checkins, visible_commitments
 from org.models import Role, Team, User
 from salesmgmt.workflow import Incomplete, InvalidTransition, save_versioned
@@ -53,11 +54,6 @@ def _month_start(day: datetime.date) -> datetime.date:
     return day.replace(day=1)
 
 
-def _add_months(month: datetime.date, n: int) -> datetime.date:
-    index = month.year * 12 + month.month - 1 + n
-    return datetime.date(index // 12, index % 12 + 1, 1)
-
-
 def _review_of(closed_month: datetime.date, cadence: Cadence) -> tuple[str, datetime.date] | None:
     """The review held after `closed_month` ends: its kind and its period's first day.
 
@@ -67,9 +63,9 @@ def _review_of(closed_month: datetime.date, cadence: Cadence) -> tuple[str, date
     """
     m = closed_month.month
     if m in (6, 12) and cadence.semi_annual:
-        return Kind.SEMI_ANNUAL, _add_months(closed_month, -5)
+        return Kind.SEMI_ANNUAL, add_months(closed_month, -5)
     if m % 3 == 0 and cadence.quarterly:
-        return Kind.QUARTERLY, _add_months(closed_month, -2)
+        return Kind.QUARTERLY, add_months(closed_month, -2)
     if cadence.monthly:
         return Kind.MONTHLY, closed_month
     return None
@@ -102,14 +98,14 @@ def occurrences(cadence: Cadence, start: datetime.date, end: datetime.date) -> l
     month = _month_start(start)
     while month <= end:
         day = _weekday_on_or_after(month.replace(day=cadence.monthly_day))
-        review = _review_of(_add_months(month, -1), cadence)
+        review = _review_of(add_months(month, -1), cadence)
         if start <= day <= end and review:
             kind, period_start = review
             period_end = month - datetime.timedelta(days=1)
             result.append(
                 Occurrence(kind, period_start, period_end, _at(day, cadence.monthly_time))
             )
-        month = _add_months(month, 1)
+        month = add_months(month, 1)
     return sorted(result, key=lambda o: o.when)
 
 

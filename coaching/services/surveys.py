@@ -25,6 +25,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from accounts.models import AccountStatus
+from accounts.selectors import add_months
 from planning.models import PlanYear
 
 from ..models import Behaviour, BehaviourSet, CustomerContact, CustomerRating, SurveyInvitation
@@ -41,11 +42,6 @@ BATCH = 1000
 
 def month_start(day: datetime.date) -> datetime.date:
     return day.replace(day=1)
-
-
-def add_months(month: datetime.date, n: int) -> datetime.date:
-    index = month.year * 12 + month.month - 1 + n
-    return datetime.date(index // 12, index % 12 + 1, 1)
 
 
 def expiry_of(month: datetime.date) -> datetime.datetime:

@@ -30,6 +30,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import Activity, Opportunity
+from accounts.selectors import add_months
 from coaching.models import CheckIn, CustomerRating
 from org.models import Role, User
 
@@ -51,11 +52,6 @@ CHECKINS_MISSED_LIMIT = 2
 
 MONEY = DecimalField(max_digits=18, decimal_places=2)
 ZERO = Decimal("0")
-
-
-def _add_months(month: datetime.date, n: int) -> datetime.date:
-    index = month.year * 12 + month.month - 1 + n
-    return datetime.date(index // 12, index % 12 + 1, 1)
 
 
 def _week(today: datetime.date, i: int) -> tuple[datetime.date, datetime.date]:
@@ -162,8 +158,8 @@ def _ratings(rms, today: datetime.date) -> dict[int, dict]:
     """Ratings per RM: count and good-or-excellent in the last 3 complete months and the
     3 before, in one query."""
     this_month = today.replace(day=1)
-    recent_from = _add_months(this_month, -RATING_MONTHS)
-    prior_from = _add_months(this_month, -2 * RATING_MONTHS)
+    recent_from = add_months(this_month, -RATING_MONTHS)
+    prior_from = add_months(this_month, -2 * RATING_MONTHS)
     recent = Q(month__gte=recent_from, month__lt=this_month)
     prior = Q(month__gte=prior_from, month__lt=recent_from)
     good = Q(rating__in=CustomerRating.GOOD_OR_BETTER)
