@@ -257,3 +257,11 @@ class OpportunityViewSet(_RecordViewSet):
 
     def get_queryset(self):
         return super().get_queryset().select_related("product")
+
+
+ROUTES = [
+    ("accounts", AccountViewSet, "account"),
+    ("positions", PositionViewSet, "position"),
+    ("activities", ActivityViewSet, "activity"),
+    ("opportunities", OpportunityViewSet, "opportunity"),
+]

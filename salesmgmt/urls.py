@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from org import views as org_views
 
@@ -19,5 +20,8 @@ urlpatterns = [
     # Customers rate their RM here without a login: the signed link is the only key.
     path("survey/", include(("coaching.urls_survey", "survey"))),
     path("api/v1/", include(("salesmgmt.api_urls", "api"))),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/docs/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,3 @@
+"""coaching over the REST API (docs/api.md)."""
+
+ROUTES = []

@@ -1,0 +1,3 @@
+"""planning over the REST API (docs/api.md)."""
+
+ROUTES = []

@@ -1,0 +1,3 @@
+"""retention over the REST API (docs/api.md)."""
+
+ROUTES = []
