@@ -5,7 +5,7 @@ from django.shortcuts import get_object_or_404, render
 
 from org.access import visible_accounts
 from retention.selectors.risk import account_latest_risk
-from salesmgmt.exports import csv_response, money, wants_csv
+from salesmgmt.exports import export_format, export_response, money
 
 from . import selectors
 from .filters import AccountFilter
@@ -28,8 +28,8 @@ EXPORT_CHUNK = 2000
 
 
 def _book_csv_rows(accounts):
-    """The book's download, one row at a time from `account_list` (filtered as on screen):
-    the balances are those of the latest month, as the page shows them."""
+    """The book's download (CSV or Excel), one row at a time from `account_list` (filtered
+    as on screen): the balances are those of the latest month, as the page shows them."""
     for a in accounts.iterator(chunk_size=EXPORT_CHUNK):
         yield (
             a.number,
@@ -56,11 +56,13 @@ def book(request):
         queryset=selectors.account_list(request.user, month=month),
         request=request,
     )
-    if wants_csv(request):
-        return csv_response(
-            f"book-{month or 'no-month'}.csv",
+    if export_format(request):
+        return export_response(
+            request,
+            f"book-{month or 'no-month'}",
             CSV_HEADER,
             _book_csv_rows(filterset.qs),
+            sheet_title="Accounts",
         )
     page = Paginator(filterset.qs, settings.PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"filterset": filterset, "page": page, "month": month}
