@@ -56,7 +56,7 @@ def neutralise(value) -> str:
     """The cell as text that cannot run as a formula.
 
     None is empty; numbers (int, Decimal, float; not bool) and dates are written as they
-    are (ISO dates), even when negative: only text cells are neutralised, by a leading
+    are (ISO dates; a date and time in local time, "2027-03-09 11:00"), even when negative: only text cells are neutralised, by a leading
     apostrophe when they start with = + - @, a tab or a carriage return.
     """
     if value is None:
@@ -65,7 +65,11 @@ def neutralise(value) -> str:
         return "yes" if value else "no"
     if isinstance(value, int | Decimal | float):
         return str(value)
-    if isinstance(value, datetime.date):  # a datetime is a date too
+    if isinstance(value, datetime.datetime):  # local time, to the minute, as Excel reads it
+        if timezone.is_aware(value):
+            value = timezone.localtime(value)
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, datetime.date):
         return value.isoformat()
     text = str(value)
     return "'" + text if text.startswith(DANGEROUS) else text

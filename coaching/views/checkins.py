@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 
 from org.access import require_role, visible_teams
 from org.models import Role
-from salesmgmt.exports import csv_response, wants_csv
+from salesmgmt.exports import export_format, export_response
 from salesmgmt.workflow import Incomplete, InvalidTransition, StaleEdit
 
 from ..forms.checkins import (
@@ -380,6 +380,14 @@ def this_week(request):
     teams = list(visible_teams(user).filter(leader=user).order_by("name"))
     rows = selectors.this_week(user)
     monday, sunday = selectors.week_of(timezone.localdate())
+    if export_format(request):
+        return export_response(
+            request,
+            f"this-week-{monday}",
+            WEEK_HEADER,
+            _week_rows(rows),
+            sheet_title=f"Week of {monday}",
+        )
     return render(
         request,
         "coaching/checkins/this_week.html",
@@ -414,6 +422,33 @@ def checkins_create(request):
 
 
 COMMITMENTS_CSV_HEADER = ("Commitment", "Who", "Due", "Overdue", "From check-in")
+CHECKINS_HEADER = ("Check-in", "Period", "Scheduled", "With", "Status", "Acknowledged")
+# This week: one line per check-in shown, under the heading the page shows it in.
+WEEK_HEADER = ("RM", "Team", "Style", "Shown as", "Check-in", "Period", "Scheduled", "Status")
+
+
+def _week_rows(rows):
+    """This week's table, one line per check-in it shows (an RM without any: one line)."""
+    for row in rows:
+        rm = row.rm
+        who = (str(rm), rm.team.name if rm.team else "", rm.get_rm_style_display())
+        shown = [
+            *(("This week", c) for c in row.this_week),
+            *(("Overdue", c) for c in row.overdue),
+            *(("Missed", c) for c in row.missed),
+            *([("Next", row.next_checkin)] if row.next_checkin else []),
+        ]
+        if not shown:
+            yield (*who, "Nothing this week", "", "", None, "")
+        for heading, c in shown:
+            yield (
+                *who,
+                heading,
+                selectors.checkin_name(c),
+                c.period_label,
+                c.scheduled_at,
+                c.get_status_display(),
+            )
 
 
 def _commitments_csv_rows(commitments, *, today):
@@ -423,16 +458,41 @@ def _commitments_csv_rows(commitments, *, today):
         yield (item["text"], item["owner"], c.due_on, item["overdue"], item["from_checkin"])
 
 
+def _checkins_rows(mine):
+    """My check-ins as the page lists them: upcoming (soonest first), then past."""
+    for c in (*mine.upcoming, *mine.past):
+        yield (
+            selectors.checkin_name(c),
+            c.period_label,
+            c.scheduled_at,
+            str(c.leader),
+            c.get_status_display(),
+            c.acknowledged_at,
+        )
+
+
 @login_required
 def my_checkins(request):
+    """The RM's check-ins and open commitments. Downloads: `?format=csv|xlsx` the open
+    commitments, with `&list=checkins` the check-ins."""
     user = request.user
     require_role(user, Role.RM)
     today = timezone.localdate()
-    if wants_csv(request):
-        return csv_response(
-            f"commitments-{user.username}-{today}.csv",
+    if export_format(request) and request.GET.get("list") == "checkins":
+        return export_response(
+            request,
+            f"checkins-{user.username}-{today}",
+            CHECKINS_HEADER,
+            _checkins_rows(selectors.my_checkins(user)),
+            sheet_title="My check-ins",
+        )
+    if export_format(request):
+        return export_response(
+            request,
+            f"commitments-{user.username}-{today}",
             COMMITMENTS_CSV_HEADER,
             _commitments_csv_rows(selectors.open_commitments(user), today=today),
+            sheet_title="Open commitments",
         )
     mine = selectors.my_checkins(user)
     commitments = [

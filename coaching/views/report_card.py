@@ -12,7 +12,7 @@ import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,7 +20,7 @@ from django.utils import timezone
 from org.access import require_role, sees_whole_bank, visible_people, visible_teams
 from org.models import Role
 from planning.models import PlanYear
-from salesmgmt.exports import csv_response, neutralise  # noqa: F401 (neutralise: tests)
+from salesmgmt.exports import export_format, export_response, neutralise  # noqa: F401
 from salesmgmt.workflow import StaleEdit, WorkflowError, wants_json
 
 from ..forms.report_card import ImprovementPlanForm
@@ -279,8 +279,8 @@ def compensation(request):
             raise Http404("No such team.")
         team = get_object_or_404(visible_teams(user), pk=int(team_id))
     view = selectors.compensation(user, plan_year, team=team)
-    if request.GET.get("format") == "csv":
-        return _compensation_csv(view)
+    if export_format(request):
+        return _compensation_export(request, view)
     view.rows  # noqa: B018 computed before the page renders, so the note knows `as_of`
     return render(
         request,
@@ -310,7 +310,9 @@ CSV_HEADER = [
 ]
 
 
-def _compensation_csv(view) -> StreamingHttpResponse:
+def _compensation_export(request, view):
+    """The page's rows (CSV or Excel), computed one RM at a time as they are written."""
+
     def rows():
         for row in view.iter_rows():
             yield (
@@ -326,6 +328,13 @@ def _compensation_csv(view) -> StreamingHttpResponse:
                 row.combined,
             )
 
-    # No byte-order mark here yet: tests/coaching/test_compensation.py reads the header as
-    # plain UTF-8 ("RM"); see docs/exports.md.
-    return csv_response(f"compensation-{view.plan_year.year}.csv", CSV_HEADER, rows(), bom=False)
+    # No byte-order mark in the CSV yet: tests/coaching/test_compensation.py reads the header
+    # as plain UTF-8 ("RM"); see docs/exports.md.
+    return export_response(
+        request,
+        f"compensation-{view.plan_year.year}",
+        CSV_HEADER,
+        rows(),
+        sheet_title=f"Compensation {view.plan_year.year}",
+        bom=False,
+    )

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from org.access import require_role, visible_accounts
 from org.models import Role
-from salesmgmt.exports import csv_response, money, wants_csv
+from salesmgmt.exports import export_format, export_response, money
 
 from ..forms.risk import RiskFilter, SecondaryContactForm
 from ..selectors import risk as selectors
@@ -80,8 +80,14 @@ def retention(request):
         request=request,
         today=today,
     )
-    if wants_csv(request):
-        return csv_response(f"retention-{today}.csv", CSV_HEADER, _retention_csv_rows(filterset.qs))
+    if export_format(request):
+        return export_response(
+            request,
+            f"retention-{today}",
+            CSV_HEADER,
+            _retention_csv_rows(filterset.qs),
+            sheet_title="Accounts to defend",
+        )
     page = Paginator(filterset.qs, settings.PAGE_SIZE).get_page(request.GET.get("page"))
     selectors.attach_trends(page.object_list)
     query = request.GET.copy()
