@@ -56,8 +56,9 @@ def neutralise(value) -> str:
     """The cell as text that cannot run as a formula.
 
     None is empty; numbers (int, Decimal, float; not bool) and dates are written as they
-    are (ISO dates; a date and time in local time, "2027-03-09 11:00"), even when negative: only text cells are neutralised, by a leading
-    apostrophe when they start with = + - @, a tab or a carriage return.
+    are (ISO dates; a date and time in local time, "2027-03-09 11:00"), even when negative:
+    only text cells are neutralised, by a leading apostrophe when they start with = + - @,
+    a tab or a carriage return.
     """
     if value is None:
         return ""
