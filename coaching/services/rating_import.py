@@ -10,12 +10,12 @@ and `ImportRefused.errors` names each bad row (row number as a spreadsheet shows
 header being row 1), column, value and reason. Otherwise each row is upserted on its
 natural key (account, RM, behaviour, month, no contact), so importing the same file twice
 changes nothing. A file that cannot be read as such a CSV at all (encoding, delimiter,
-header) is refused with one `ImportFileError`. See docs/surveys.md.
+header) is refused with one `ImportFileError`. See docs/surveys.md; the generic pieces
+(errors, report, decoding, header) are salesmgmt.imports', shared by every CSV import.
 """
 
 from __future__ import annotations
 
-import codecs
 import csv
 import datetime
 from collections.abc import Iterable, Iterator
@@ -28,6 +28,15 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from accounts.models import Account
 from org.models import Role, User
 from planning.models import PlanYear
+from salesmgmt.imports import (
+    ImportFileError,
+    ImportRefused,
+    ImportResult,
+    RowError,
+    error_report_rows,
+    header_positions,
+)
+from salesmgmt.imports import text_lines as _text_lines
 
 from ..models import Behaviour, BehaviourSet, CustomerRating
 from .surveys import MAX_COMMENT, month_start, parse_month
@@ -36,95 +45,20 @@ COLUMNS = ("account_number", "rm_username", "behaviour", "month", "rating", "com
 WORDS = {label.lower(): value for value, label in CustomerRating.Score.choices}
 BATCH = 500
 
-
-@dataclass(frozen=True)
-class RowError:
-    row: int
-    column: str
-    value: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class ImportResult:
-    created: int
-    updated: int
-    unchanged: int
-
-    @property
-    def rows(self) -> int:
-        return self.created + self.updated + self.unchanged
-
-
-class ImportFileError(Exception):
-    """The file is not a ratings CSV at all: wrong encoding, delimiter or header."""
-
-
-class ImportRefused(Exception):
-    """Some rows are bad; nothing was written."""
-
-    def __init__(self, errors: list[RowError]):
-        rows = len({e.row for e in errors})
-        super().__init__(
-            f"{rows} row{'s' if rows != 1 else ''} cannot be imported, so nothing was imported."
-        )
-        self.errors = errors
-
-
-def error_report_rows(errors: Iterable[RowError]) -> Iterator[list[str]]:
-    """The error report as CSV rows, header first."""
-    yield ["row", "column", "value", "reason"]
-    for e in errors:
-        yield [str(e.row), e.column, e.value, e.reason]
+__all__ = [
+    "COLUMNS",
+    "ImportFileError",
+    "ImportRefused",
+    "ImportResult",
+    "RowError",
+    "_text_lines",
+    "error_report_rows",
+    "header_positions",
+    "import_ratings",
+]
 
 
 # --- reading -------------------------------------------------------------------------------
-
-
-def _text_lines(binary_lines: Iterable[bytes]) -> Iterator[str]:
-    """Decode the file line by line as it is read (UTF-8, a leading BOM dropped)."""
-    decoder = codecs.getincrementaldecoder("utf-8-sig")()
-    for number, raw in enumerate(binary_lines, start=1):
-        try:
-            yield decoder.decode(raw)
-        except UnicodeDecodeError:
-            raise ImportFileError(
-                f"The file is not UTF-8 (line {number} has a character it cannot be). Save it "
-                "from your spreadsheet as “CSV UTF-8 (comma delimited)” and try again."
-            ) from None
-    tail = decoder.decode(b"", final=True)
-    if tail:
-        yield tail
-
-
-def header_positions(names: list[str], columns, *, joiner: str = ", ") -> dict[str, int]:
-    """Column name → position for a CSV header that must hold `columns` (in any order), or
-    one ImportFileError saying what is wrong with it (another delimiter, missing, unknown
-    or doubled names). Shared by the CSV imports."""
-    expected = joiner.join(columns)
-    if len(names) == 1:
-        for sep, label in ((";", "semicolons"), ("\t", "tabs"), ("|", "bars")):
-            if sep in names[0]:
-                raise ImportFileError(
-                    f"The columns are separated by {label}; use commas. The header must be: "
-                    f"{expected}."
-                )
-    cleaned = [n.strip().lower() for n in names]
-    missing = [c for c in columns if c not in cleaned]
-    unknown = [n for n in cleaned if n not in columns]
-    doubled = sorted({n for n in cleaned if n in columns and cleaned.count(n) > 1})
-    problems = []
-    if missing:
-        problems.append(f"missing {', '.join(missing)}")
-    if unknown:
-        problems.append(f"unknown {', '.join(repr(n) for n in unknown)}")
-    if doubled:
-        problems.append(f"twice {', '.join(doubled)}")
-    if problems:
-        raise ImportFileError(
-            f"The first row must be the header {expected} ({'; '.join(problems)})."
-        )
-    return {name: cleaned.index(name) for name in columns}
 
 
 def _header(names: list[str]) -> dict[str, int]:
