@@ -70,6 +70,116 @@ def _common(request, plan_year: PlanYear, month: datetime.date) -> dict:
     }
 
 
+# --- downloads: the cards' tables, as on screen (the card is computed once) -------------------
+
+RM_CARD_HEADER = (
+    "Behaviour",
+    "Weight %",
+    "Objective %",
+    "Month",
+    "Month %",
+    "Month ratings",
+    "Year to date %",
+    "Year-to-date ratings",
+    "Status",
+    "Improvement plan",
+    "Review on",
+)
+RM_LINES_HEADER = (
+    "RM",
+    "Username",
+    "Month",
+    "Score %",
+    "Previous month %",
+    "Change (points)",
+    "Year to date %",
+    "Ratings",
+    "Year-to-date ratings",
+    "Behaviours below target",
+)
+TEAM_LINES_HEADER = (
+    "Team",
+    "Leader",
+    "RMs",
+    "Month",
+    "Score %",
+    "Previous month %",
+    "Change (points)",
+    "Year to date %",
+    "Ratings",
+    "Year-to-date ratings",
+    "Behaviours below target",
+)
+BEHAVIOURS_HEADER = ("Behaviour", "Weight %", "Objective %", "Year to date %", "Status")
+
+
+def _status(share, objective) -> str:
+    if share is None:
+        return "Not rated yet"
+    return "Below target" if share < objective else "On target"
+
+
+def _rm_card_rows(card):
+    """An RM's card: one line per behaviour (its table on the page)."""
+    for row in card.rows:
+        b, plan = row.behaviour, row.plan
+        yield (
+            b.name,
+            b.weight,
+            b.objective_pct,
+            card.month,
+            row.month_share,
+            row.month.n,
+            row.ytd_share,
+            row.ytd.n,
+            _status(row.ytd_share, b.objective_pct),
+            ("Closed" if plan.closed else "Open") if plan else "",
+            plan.review_on if plan else None,
+        )
+
+
+def _group_rows(card):
+    """A team's card (one line per RM) or the bank's (one line per team)."""
+    for line in card.lines:
+        s = line.subject
+        if card.team is None:  # the bank's card: teams
+            who = (s.name, str(s.leader) if s.leader else "", line.rms)
+        else:
+            who = (str(s), s.username)
+        yield (
+            *who,
+            card.month,
+            line.score,
+            line.previous,
+            line.change,
+            line.ytd,
+            line.count,
+            line.ytd_count,
+            line.below,
+        )
+
+
+def _behaviour_rows(card):
+    for b, share in card.behaviours:
+        yield (b.name, b.weight, b.objective_pct, share, _status(share, b.objective_pct))
+
+
+def _group_export(request, card, stem, header):
+    """The card's RM or team table; `?list=behaviours` its per-behaviour table."""
+    month = f"{card.month:%Y-%m}"
+    if request.GET.get("list") == "behaviours":
+        return export_response(
+            request,
+            f"{stem}-behaviours-{month}",
+            BEHAVIOURS_HEADER,
+            _behaviour_rows(card),
+            sheet_title=f"Behaviours {card.plan_year.year}",
+        )
+    return export_response(
+        request, f"{stem}-{month}", header, _group_rows(card), sheet_title=f"Scores {month}"
+    )
+
+
 @login_required
 def my_report_card(request):
     """The RM's own card; a leader lands on their team's, the bank on the bank's."""
@@ -99,6 +209,14 @@ def _rm_page(request, rm):
     if plan_year is None:
         return _no_plan_year(request)
     card = selectors.rm_report_card(request.user, rm, plan_year, month=_month(request))
+    if export_format(request):
+        return export_response(
+            request,
+            f"report-card-{rm.username}-{card.month:%Y-%m}",
+            RM_CARD_HEADER,
+            _rm_card_rows(card),
+            sheet_title=f"Report card {card.month:%Y-%m}",
+        )
     bs = card.behaviour_set
     own = request.user.pk == rm.pk
     context = _common(request, plan_year, card.month)
@@ -127,6 +245,8 @@ def team_report_card(request, pk):
     if plan_year is None:
         return _no_plan_year(request)
     card = selectors.team_report_card(request.user, team, plan_year, month=_month(request))
+    if export_format(request):
+        return _group_export(request, card, f"report-card-team-{team.pk}", RM_LINES_HEADER)
     context = _common(request, plan_year, card.month)
     context.update({"card": card, "team": team})
     return render(request, "coaching/report_card/team.html", context)
@@ -139,6 +259,8 @@ def bank_report_card(request):
     if plan_year is None:
         return _no_plan_year(request)
     card = selectors.bank_report_card(request.user, plan_year, month=_month(request))
+    if export_format(request):
+        return _group_export(request, card, "report-card-bank", TEAM_LINES_HEADER)
     context = _common(request, plan_year, card.month)
     context.update(
         {

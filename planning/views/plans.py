@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 
 from org.access import require_role, visible_accounts
 from org.models import Role
+from salesmgmt.exports import export_format, export_response
 from salesmgmt.workflow import Incomplete, InvalidTransition, StaleEdit
 
 from ..forms.plans import (
@@ -441,6 +442,42 @@ def plan_comment(request, pk):
 # --- team plans ---------------------------------------------------------------------------------
 
 
+TEAM_PLANS_HEADER = (
+    "RM",
+    "Team",
+    "Style",
+    "Plan",
+    "Sections done",
+    "Sections",
+    "Tier-A accounts",
+    "Tier-A with a relationship plan",
+    "Disconnects",
+    "What does not add up",
+    "Last change",
+)
+
+
+def _team_plan_rows(rows):
+    """Team plans as the page lists them (the rows are computed once, for a fixed number of
+    queries): one line per RM."""
+    total = len(services.SECTIONS)
+    for row in rows:
+        plan = row.plan
+        yield (
+            str(row.rm),
+            row.rm.team.name if row.rm.team else "",
+            row.rm.get_rm_style_display(),
+            plan.get_status_display() if plan else "Not started",
+            row.sections_done if plan else None,
+            total,
+            row.coverage.total,
+            row.coverage.covered,
+            len(row.disconnects) if plan else None,
+            "; ".join(d.title for d in row.disconnects),
+            plan.updated_at if plan else None,
+        )
+
+
 @login_required
 def team_plans(request):
     require_role(request.user, Role.LEADER, Role.EXECUTIVE)
@@ -448,6 +485,14 @@ def team_plans(request):
     if plan_year is None:
         return _no_year(request, "team_plans")
     rows = selectors.team_plan_rows(request.user, plan_year=plan_year)
+    if export_format(request):
+        return export_response(
+            request,
+            f"team-plans-{plan_year.year}",
+            TEAM_PLANS_HEADER,
+            _team_plan_rows(rows),
+            sheet_title=f"Team plans {plan_year.year}",
+        )
     return render(
         request,
         "planning/plans/team_plans.html",
@@ -465,6 +510,53 @@ def team_plans(request):
 # --- relationship plans -------------------------------------------------------------------------
 
 
+RELATIONSHIP_PLANS_HEADER = (
+    "Tier",
+    "Number",
+    "Account",
+    "Owner",
+    "Plan",
+    "Intent",
+    "Review date",
+    "Open actions",
+    "Actions",
+)
+
+
+def _relationship_plan_rows(plans):
+    """The relationship plans a leader or the bank sees, in the page's order."""
+    for plan in plans.iterator(chunk_size=500):
+        a = plan.account
+        yield (
+            a.tier.code,
+            a.number,
+            a.name,
+            str(a.owner),
+            "yes",
+            plan.get_intent_display(),
+            plan.review_on,
+            plan.open_action_count,
+            plan.action_count,
+        )
+
+
+def _relationship_line_rows(rm, lines):
+    """The RM's tier-A and B accounts, each with its plan for the year or none."""
+    for line in lines:
+        a, plan = line.account, line.plan
+        yield (
+            a.tier.code,
+            a.number,
+            a.name,
+            str(rm),
+            "yes" if plan else "no",
+            plan.get_intent_display() if plan else "",
+            plan.review_on if plan else None,
+            plan.open_action_count if plan else None,
+            plan.action_count if plan else None,
+        )
+
+
 @login_required
 def relationship_plans(request):
     """The relationship plans of the current year the user may see."""
@@ -472,6 +564,21 @@ def relationship_plans(request):
     if plan_year is None:
         return _no_year(request, "my_plan")
     plans = selectors.relationship_plan_list(request.user, plan_year=plan_year)
+    if export_format(request):
+        if request.user.role == Role.RM:  # the RM's page lists their accounts, plan or not
+            lines = selectors.relationship_plan_lines(
+                request.user, request.user, plan_year=plan_year
+            )
+            rows = _relationship_line_rows(request.user, lines)
+        else:
+            rows = _relationship_plan_rows(plans)
+        return export_response(
+            request,
+            f"relationship-plans-{plan_year.year}",
+            RELATIONSHIP_PLANS_HEADER,
+            rows,
+            sheet_title=f"Relationship plans {plan_year.year}",
+        )
     page = Paginator(plans, settings.PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"nav": "my_plan", "plan_year": plan_year, "page": page}
     if request.user.role == Role.RM:

@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from org.models import Role
+from salesmgmt.exports import export_format, export_response
 from salesmgmt.workflow import WorkflowError
 
 from ..selectors import signoff as selectors
@@ -40,6 +41,37 @@ def _ids(values) -> list[int]:
     return sorted({int(v) for v in values if str(v).isdigit()})
 
 
+VARIANCES_HEADER = (
+    "Metric",
+    "Unit",
+    "Target",
+    "Planned to date",
+    "Actual",
+    "Difference",
+    "Source",
+    "As of",
+    "Revision",
+)
+
+
+def _variance_rows(bank_set, lines):
+    """The bank against its approved targets (plan versus actual), as the page shows it;
+    the difference where both the planned figure and the actual are known."""
+    for line in lines:
+        both = line.planned is not None and line.actual is not None
+        yield (
+            line.metric_name,
+            line.unit,
+            line.asked,
+            line.planned,
+            line.actual,
+            line.actual - line.planned if both else None,
+            line.source,
+            line.as_of,
+            bank_set.revision,
+        )
+
+
 @login_required
 def dashboard(request):
     _require_executive(request.user)
@@ -47,6 +79,14 @@ def dashboard(request):
     if plan_year is None:
         return render(request, "planning/no_plan_year.html", {"nav": "signoff"})
     bank_set, bank_lines = selectors.bank_against_targets(request.user, plan_year)
+    if export_format(request):
+        return export_response(
+            request,
+            f"bank-plan-versus-actual-{plan_year.year}",
+            VARIANCES_HEADER,
+            _variance_rows(bank_set, bank_lines),
+            sheet_title=f"Bank vs targets {plan_year.year}",
+        )
     return render(
         request,
         "planning/signoff.html",

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from org.access import visible_people, visible_teams
 from org.models import Role
+from salesmgmt.exports import export_format, export_response
 from salesmgmt.workflow import Incomplete, StaleEdit, WorkflowError, wants_json
 
 from ..forms.targets import DecisionForm, StandardsForm, TargetSetForm, line_formset
@@ -41,11 +42,59 @@ def _plan_year(request) -> PlanYear | None:
 # --- the list --------------------------------------------------------------------------------
 
 
+TARGET_SETS_HEADER = (
+    "Scope",
+    "Subject",
+    "Team",
+    "Status",
+    "Revision",
+    "Lines",
+    "Weights %",
+    "Last edited by",
+    "Approved revision in force",
+)
+
+
+def _target_set_rows(overview):
+    """The list's subjects in the page's order (bank, teams, RMs by team), one line each."""
+    subjects = [
+        ("Bank", overview.bank),
+        *(("Team", row) for row in overview.teams),
+        *(("RM", row) for _, rows in overview.rms_by_team for row in rows),
+    ]
+    for scope, row in subjects:
+        ts = row.current
+        team = row.team.name if row.team else ""
+        if ts is None:
+            yield (scope, row.label, team, "No targets yet", None, None, None, "", None)
+            continue
+        yield (
+            scope,
+            row.label,
+            team,
+            ts.get_status_display(),
+            ts.revision,
+            ts.line_count,
+            ts.weight_total if ts.line_count else None,
+            str(ts.last_edited_by) if ts.last_edited_by else "",
+            row.in_force.revision if row.in_force else None,
+        )
+
+
 @login_required
 def target_set_list(request):
     plan_year = _plan_year(request)
     if plan_year is None:
         return render(request, "planning/no_plan_year.html", {"nav": "targets"})
+    overview = selectors.target_set_overview(request.user, plan_year)
+    if export_format(request):
+        return export_response(
+            request,
+            f"targets-{plan_year.year}",
+            TARGET_SETS_HEADER,
+            _target_set_rows(overview),
+            sheet_title=f"Targets {plan_year.year}",
+        )
     return render(
         request,
         "planning/targets/list.html",
@@ -53,7 +102,7 @@ def target_set_list(request):
             "nav": "targets",
             "plan_year": plan_year,
             "plan_years": selectors.plan_years(),
-            "overview": selectors.target_set_overview(request.user, plan_year),
+            "overview": overview,
         },
     )
 

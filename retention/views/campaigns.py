@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from org.access import require_role
+from salesmgmt.exports import export_format, export_response
 from salesmgmt.workflow import InvalidTransition
 
 from ..forms.campaigns import BuildFromFilterForm, CampaignForm, ImportListForm
@@ -37,9 +38,81 @@ def _campaign(request, pk):
     return get_object_or_404(selectors.visible_campaigns(request.user), pk=pk)
 
 
+CAMPAIGNS_HEADER = (
+    "State",
+    "Campaign",
+    "Starts on",
+    "Ends on",
+    "Goal",
+    "Target",
+    "Listed accounts",
+)
+ENTRIES_HEADER = (
+    "Number",
+    "Account",
+    "Status",
+    "Owner",
+    "Tier",
+    "Contacted",
+    "Converted",
+    "Why it is on the list",
+    "Source",
+    "Added on",
+)
+EXPORT_CHUNK = 2000
+
+
+def _goal(c) -> str:
+    if c.goal == c.Goal.PRODUCT_FAMILY:
+        return f"Product family: {c.product_family}"
+    return c.get_goal_display()
+
+
+def _campaign_rows(by_state):
+    """The campaigns as the page lists them: running, upcoming, finished; the listed
+    accounts counted as the viewer sees them (their own, their team's, the bank's)."""
+    for state in ("running", "upcoming", "finished"):
+        for c in by_state[state]:
+            yield (
+                state.capitalize(),
+                c.name,
+                c.starts_on,
+                c.ends_on,
+                _goal(c),
+                c.target_value,
+                c.listed,
+            )
+
+
+def _entry_rows(entries):
+    """The viewer's share of the prequalified list, filtered as shown (`show`)."""
+    for e in entries.iterator(chunk_size=EXPORT_CHUNK):
+        a = e.account
+        yield (
+            a.number,
+            a.name,
+            a.get_status_display(),
+            str(a.owner),
+            a.tier.code,
+            e.contacted,
+            e.converted,
+            e.reason,
+            e.get_source_display(),
+            timezone.localtime(e.added_at).date(),
+        )
+
+
 @login_required
 def campaigns(request):
     context = selectors.campaigns_by_state(user=request.user)
+    if export_format(request):
+        return export_response(
+            request,
+            f"campaigns-{timezone.localdate()}",
+            CAMPAIGNS_HEADER,
+            _campaign_rows(context),
+            sheet_title="Campaigns",
+        )
     context["can_manage"] = selectors.can_manage(request.user)
     context["scope"] = selectors.viewer_scope(request.user)
     return render(request, "retention/campaigns/list.html", context)
@@ -141,7 +214,23 @@ def _page(request, campaign, *, status=200, build_form=None, import_form=None, *
 
 @login_required
 def campaign(request, pk):
-    return _page(request, _campaign(request, pk))
+    campaign = _campaign(request, pk)
+    if export_format(request):
+        show = request.GET.get("show", "all")
+        entries = selectors.campaign_entries(
+            campaign=campaign,
+            user=request.user,
+            window=selectors.campaign_window(campaign),
+            show=show if show in selectors.SHOW else "all",
+        )
+        return export_response(
+            request,
+            f"campaign-{campaign.pk}-{show if show in selectors.SHOW else 'all'}",
+            ENTRIES_HEADER,
+            _entry_rows(entries),
+            sheet_title="Prequalified list",
+        )
+    return _page(request, campaign)
 
 
 @login_required
