@@ -11,6 +11,7 @@ scope but not allowed is 403, checked before the body is read.
 from __future__ import annotations
 
 import django_filters
+from django import forms
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -43,6 +44,8 @@ from .selectors import departures as departure_selectors
 from .services import campaigns as campaign_services
 from .services import departures as departure_services
 
+MAX_ID = 2**63 - 1  # BigAutoField
+
 
 def _rms(request):
     """RMs the user sees (a filter or body value outside them is refused)."""
@@ -57,6 +60,18 @@ def _teams(request):
     if user is None:
         return Team.objects.none()
     return visible_teams(user)
+
+
+class IntFilter(django_filters.NumberFilter):
+    """A whole number, by default a record id within the database's range: anything else
+    is a 400 naming the parameter (never an overflow in the database driver)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
 
 
 # === risk scores ===========================================================================
@@ -96,11 +111,11 @@ class RiskScoreSerializer(serializers.ModelSerializer):
 
 
 class RiskScoreFilter(django_filters.FilterSet):
-    account = django_filters.NumberFilter(field_name="account_id")
+    account = IntFilter(field_name="account_id")
     scored_on = django_filters.DateFilter()
     scored_from = django_filters.DateFilter(field_name="scored_on", lookup_expr="gte")
     scored_to = django_filters.DateFilter(field_name="scored_on", lookup_expr="lte")
-    min_score = django_filters.NumberFilter(field_name="score", lookup_expr="gte")
+    min_score = IntFilter(field_name="score", lookup_expr="gte", min_value=0, max_value=100)
     tier = django_filters.CharFilter(field_name="account__tier__code", help_text="Tier code.")
     team = django_filters.ModelChoiceFilter(
         field_name="account__owner__team",
@@ -149,6 +164,7 @@ class RiskScoreViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = RiskScoreFilter
     ordering_fields = ["score", "scored_on", "account__name"]
     ordering = ["-scored_on", "-score"]
+    search_fields = ["account__name", "account__number"]
 
     def get_queryset(self):
         return visible_risk_scores(self.request.user).select_related(
@@ -249,13 +265,13 @@ class CoverageAssignSerializer(serializers.Serializer):
     """Give `accounts` (ids of the case's accounts) to `covering_rm` (null: no cover)."""
 
     accounts = serializers.ListField(
-        child=serializers.IntegerField(min_value=1, max_value=2**31 - 1),
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
         allow_empty=False,
         max_length=5000,
     )
     covering_rm = serializers.IntegerField(
         min_value=1,
-        max_value=2**31 - 1,
+        max_value=MAX_ID,
         allow_null=True,
         help_text="User id of an RM of the same team who is staying, or the team's leader; "
         "null removes the cover.",
@@ -297,7 +313,7 @@ class CoverageChangeSerializer(serializers.ModelSerializer):
 class ReplacementAssignSerializer(serializers.Serializer):
     replacement = serializers.IntegerField(
         min_value=1,
-        max_value=2**31 - 1,
+        max_value=MAX_ID,
         help_text="User id of an RM of the leaving RM's team who is staying.",
     )
     on = serializers.DateField(help_text="The day the replacement starts.")
@@ -320,7 +336,7 @@ class ReplacementAssignSerializer(serializers.Serializer):
 
 class HandoverReviewSerializer(serializers.Serializer):
     account = serializers.IntegerField(
-        min_value=1, max_value=2**31 - 1, help_text="A major account (tier A or B) of the case."
+        min_value=1, max_value=MAX_ID, help_text="A major account (tier A or B) of the case."
     )
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
 
@@ -354,9 +370,9 @@ class CoverageResultSerializer(serializers.Serializer):
 
 
 class DepartureCaseFilter(django_filters.FilterSet):
-    rm = django_filters.NumberFilter(field_name="rm_id", help_text="User id of the leaving RM.")
-    team = django_filters.NumberFilter(field_name="rm__team_id")
-    replacement = django_filters.NumberFilter(field_name="replacement_id")
+    rm = IntFilter(field_name="rm_id", help_text="User id of the leaving RM.")
+    team = IntFilter(field_name="rm__team_id")
+    replacement = IntFilter(field_name="replacement_id")
     open = django_filters.BooleanFilter(
         field_name="closed_on", lookup_expr="isnull", help_text="true: not closed yet."
     )
@@ -405,6 +421,7 @@ class DepartureCaseViewSet(
     filterset_class = DepartureCaseFilter
     ordering_fields = ["last_day", "notice_on", "closed_on", "replacement_assigned_on", "uncovered"]
     ordering = ["last_day"]
+    search_fields = ["rm__username", "rm__first_name", "rm__last_name"]
 
     def get_queryset(self):
         cases = departure_selectors.with_uncovered(visible_departure_cases(self.request.user))
@@ -786,7 +803,7 @@ class CampaignAccountFilter(django_filters.FilterSet):
     tier = django_filters.ModelChoiceFilter(
         field_name="account__tier", queryset=Tier.objects.all(), to_field_name="code"
     )
-    owner = django_filters.NumberFilter(field_name="account__owner_id")
+    owner = IntFilter(field_name="account__owner_id")
     source = django_filters.ChoiceFilter(choices=CampaignAccount.Source.choices)
 
     class Meta:
@@ -816,6 +833,7 @@ class CampaignAccountViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     filterset_class = CampaignAccountFilter
     ordering_fields = ["account__name", "added_at", "contacted", "converted"]
     ordering = ["account__name"]
+    search_fields = ["account__name", "account__number"]
     queryset = CampaignAccount.objects.none()  # for the schema; see get_queryset
 
     def get_queryset(self):

@@ -466,6 +466,16 @@ def test_a_junk_filter_value_is_400_naming_the_parameter(api, leader, resource, 
     assert field in response.json()
 
 
+@pytest.mark.parametrize(
+    ("resource", "param"),
+    [("risk-score", "account"), ("departure-case", "rm"), ("departure-case", "team")],
+)
+def test_an_id_filter_past_the_databases_range_is_400_never_500(api, leader, resource, param):
+    response = api(leader).get(list_url(resource), {param: "99999999999999999999"})
+    assert response.status_code == 400
+    assert param in response.json()
+
+
 def test_another_teams_rm_as_risk_filter_is_refused_400(api, score, leader, other_rm):
     response = api(leader).get(list_url("risk-score"), {"rm": other_rm.pk})
     assert response.status_code == 400
@@ -636,6 +646,12 @@ def test_risk_scores_filter_by_rm_and_team(api, leader, rm, teammate, team):
     client = api(leader)
     assert ids(client.get(list_url("risk-score"), {"rm": rm.pk})) == {mine.pk}
     assert len(ids(client.get(list_url("risk-score"), {"team": team.pk}))) == 2
+
+
+def test_risk_scores_search_by_account_name(api, rm):
+    acme = RiskScoreFactory(account=AccountFactory(owner=rm, name="Acme Tools GmbH"))
+    RiskScoreFactory(account=AccountFactory(owner=rm, name="Zeta AG"))
+    assert ids(api(rm).get(list_url("risk-score"), {"search": "acme"})) == {acme.pk}
 
 
 def test_risk_scores_order_by_score(api, rm):
