@@ -213,7 +213,7 @@ def test_targets_download_queries_do_not_grow_with_rms(client, leader, team, pla
     few = queries(client, TARGETS, "csv")
     for _ in range(20):
         rm_targets(plan_year, RmFactory(team=team), leader)
-    assert queries(client, TARGETS, "csv") == few <= 10
+    assert queries(client, TARGETS, "csv") == few == 7
 
 
 # --- the bank against its targets (plan versus actual) -----------------------------------------
