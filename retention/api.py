@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import django_filters
 from django import forms
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -27,7 +27,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
-from accounts.models import ProductFamily, Tier
+from accounts.models import Account, ProductFamily, Tier
 from org.access import (
     require_role,
     visible_campaign_accounts,
@@ -38,7 +38,15 @@ from org.access import (
 )
 from org.models import Role, Team, User
 
-from .models import Campaign, CampaignAccount, CoverageChange, DepartureCase, RiskFactor, RiskScore
+from .models import (
+    Campaign,
+    CampaignAccount,
+    CoverageChange,
+    DepartureCase,
+    HandoverReview,
+    RiskFactor,
+    RiskScore,
+)
 from .selectors import campaigns as campaign_selectors
 from .selectors import departures as departure_selectors
 from .services import campaigns as campaign_services
@@ -528,6 +536,111 @@ class DepartureCaseViewSet(
         return Response(HandoverReviewResultSerializer(review).data, status=status.HTTP_201_CREATED)
 
 
+# --- a case's accounts: the coverage board --------------------------------------------------
+
+
+class CaseAccountSerializer(serializers.ModelSerializer):
+    tier = serializers.CharField(source="tier.code", read_only=True)
+    covering_rm_username = serializers.CharField(
+        source="covering_rm.username", read_only=True, default=None
+    )
+    major = serializers.SerializerMethodField(help_text="Tier A or B.")
+    uncovered = serializers.SerializerMethodField(
+        help_text="A major account without a covering RM while the case has no replacement."
+    )
+    reviewed = serializers.BooleanField(
+        read_only=True, help_text="The replacement has marked it reviewed (handover)."
+    )
+
+    class Meta:
+        model = Account
+        fields = [
+            "id",
+            "number",
+            "name",
+            "tier",
+            "owner",
+            "covering_rm",
+            "covering_rm_username",
+            "major",
+            "uncovered",
+            "reviewed",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.BOOL)
+    def get_major(self, account) -> bool:
+        return account.tier.code in departure_services.MAJOR_TIERS
+
+    @extend_schema_field(OpenApiTypes.BOOL)
+    def get_uncovered(self, account) -> bool:
+        case = self.context["case"]
+        return (
+            self.get_major(account) and account.covering_rm_id is None and not case.replacement_id
+        )
+
+
+class CaseAccountFilter(django_filters.FilterSet):
+    major = django_filters.BooleanFilter(method="by_major", help_text="true: tiers A and B.")
+    tier = django_filters.CharFilter(field_name="tier__code", help_text="Tier code.")
+    covering_rm = IntFilter(field_name="covering_rm_id")
+    covered = django_filters.BooleanFilter(
+        field_name="covering_rm", lookup_expr="isnull", exclude=True, help_text="Has cover."
+    )
+
+    class Meta:
+        model = Account
+        fields = ["major", "tier", "covering_rm", "covered"]
+
+    def by_major(self, queryset, name, value):
+        if value is None:
+            return queryset
+        majors = departure_services.major(queryset)
+        return majors if value else queryset.exclude(pk__in=majors.values("pk"))
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[OpenApiParameter("case_pk", OpenApiTypes.INT, OpenApiParameter.PATH)]
+    )
+)
+class DepartureCaseAccountViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """A case's accounts as its page's coverage board shows them
+    (retention.services.departures.case_accounts): the leaving RM's live accounts, or after
+    a replacement the accounts that moved to them. A case outside scope is 404."""
+
+    serializer_class = CaseAccountSerializer
+    filterset_class = CaseAccountFilter
+    ordering_fields = ["name", "number", "tier__code"]
+    ordering = ["tier__code", "name"]
+    search_fields = ["name", "number"]
+    queryset = Account.objects.none()  # for the schema; see get_queryset
+
+    def _case(self):
+        if not hasattr(self, "_the_case"):
+            self._the_case = get_object_or_404(
+                departure_selectors.departure_page(self.request.user), pk=self.kwargs["case_pk"]
+            )
+        return self._the_case
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        if not getattr(self, "swagger_fake_view", False):
+            context["case"] = self._case()
+        return context
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Account.objects.none()
+        case = self._case()
+        reviews = HandoverReview.objects.filter(case=case, account=OuterRef("pk"))
+        return (
+            departure_services.case_accounts(case)
+            .select_related("tier", "covering_rm")
+            .annotate(reviewed=Exists(reviews))
+        )
+
+
 # === campaigns =============================================================================
 
 
@@ -850,6 +963,7 @@ class CampaignAccountViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 ROUTES = [
     ("risk-scores", RiskScoreViewSet, "risk-score"),
     ("departure-cases", DepartureCaseViewSet, "departure-case"),
+    (r"departure-cases/(?P<case_pk>[0-9]+)/accounts", DepartureCaseAccountViewSet, "case-account"),
     ("campaigns", CampaignViewSet, "campaign"),
     (r"campaigns/(?P<campaign_pk>[0-9]+)/accounts", CampaignAccountViewSet, "campaign-account"),
 ]

@@ -101,6 +101,10 @@ def action_url(pk, name):
     return reverse(f"api:departure-case-{name}", args=[pk])
 
 
+def board_url(case):
+    return reverse("api:case-account-list", kwargs={"case_pk": case.pk})
+
+
 def entries_url(campaign):
     return reverse("api:campaign-account-list", kwargs={"campaign_pk": campaign.pk})
 
@@ -185,6 +189,11 @@ def test_every_action_on_a_case_outside_scope_is_404(
         api(request.getfixturevalue(outsider)), action_url(replaced_case.pk, name), body
     )
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize("outsider", [*OUTSIDERS, "teammate", "rm"])
+def test_a_cases_accounts_outside_scope_are_404(api, case, outsider, request):
+    assert api(request.getfixturevalue(outsider)).get(board_url(case)).status_code == 404
 
 
 @pytest.mark.parametrize("outsider", OUTSIDERS)
@@ -619,6 +628,34 @@ def test_the_campaign_list_marks_contacted_accounts_and_filters_on_it(
     assert ids(client.get(entries_url(campaign), {"show": "not_contacted"})) == {quiet.pk}
 
 
+def test_the_board_lists_the_cases_accounts_major_first_with_the_uncovered_flagged(
+    api, case, account, rm, leader
+):
+    minor = AccountFactory(owner=rm, tier=TierFactory(code="C"), name="Aardvark")
+    AccountFactory(
+        owner=rm, status="closed", closed_on=datetime.date(2026, 1, 31)
+    )  # stays in the RM's history
+    rows = api(leader).get(board_url(case)).json()["results"]
+    assert [(r["id"], r["major"], r["uncovered"]) for r in rows] == [
+        (account.pk, True, True),
+        (minor.pk, False, False),
+    ]
+    assert ids(api(leader).get(board_url(case), {"major": "false"})) == {minor.pk}
+
+
+def test_after_the_replacement_the_board_marks_what_was_reviewed(
+    api, replaced_case, account, teammate
+):
+    departure_services.handover_review(case_id=replaced_case.pk, by=teammate, account_id=account.pk)
+    row = api(teammate).get(board_url(replaced_case)).json()["results"][0]
+    assert (row["id"], row["owner"], row["reviewed"], row["uncovered"]) == (
+        account.pk,
+        teammate.pk,
+        True,
+        False,
+    )
+
+
 # --- filters and ordering -------------------------------------------------------------------
 
 
@@ -738,6 +775,8 @@ def test_a_revoked_token_is_refused(case, leader):
 LIST_QUERIES = 4
 # The campaign's list also reads the campaign and the latest closed month.
 ENTRIES_QUERIES = 6
+# A case's accounts also read the case.
+BOARD_QUERIES = 5
 
 
 def _fill(team, leader, rows):
@@ -776,4 +815,16 @@ def test_a_campaigns_list_query_count_does_not_grow_with_rows(
     client = api(rm if who == "rm" else leader)
     with django_assert_max_num_queries(ENTRIES_QUERIES):
         response = client.get(entries_url(campaign))
+    assert response.json()["count"] == rows
+
+
+@pytest.mark.parametrize("rows", [3, 30])
+@pytest.mark.parametrize("who", ["leader", "executive"])
+def test_a_cases_accounts_query_count_does_not_grow_with_rows(
+    api, request, case, rm, rows, who, django_assert_max_num_queries
+):
+    AccountFactory.create_batch(rows - 1, owner=rm, covering_rm=request.getfixturevalue("teammate"))
+    client = api(request.getfixturevalue(who))
+    with django_assert_max_num_queries(BOARD_QUERIES):
+        response = client.get(board_url(case))
     assert response.json()["count"] == rows
