@@ -22,6 +22,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 
 # The report lists this many problems at most; reading stops there (the file is refused
 # either way, and a user fixes the first ten thousand before the next).
@@ -139,11 +140,12 @@ def text_lines(binary_lines: Iterable[bytes]) -> Iterator[str]:
         yield tail
 
 
-def blocks(file, size: int = BLOCK_BYTES) -> Iterator[bytes]:
+def blocks(file, size: int | None = None) -> Iterator[bytes]:
     """The file in blocks of whole lines, each ending with a newline (one is added to the
     last line if it has none); a leading BOM dropped. `file` is anything with `read(n)`
     (an upload, an open file) or an iterable of bytes. A line longer than `size` is no
     line of a CSV export: ImportFileError."""
+    size = size or BLOCK_BYTES
     reads = iter(lambda: file.read(size), b"") if hasattr(file, "read") else iter(file)
     rest, first, line = b"", True, 1
     for data in reads:
@@ -219,3 +221,37 @@ def parse_line(line: str) -> list[str]:
 
 def wrong_width(row: int, fields: Sequence[str], width: int) -> RowError:
     return RowError(row, "row", ",".join(fields)[:80], f"has {len(fields)} fields, not {width}")
+
+
+# --- the management commands ------------------------------------------------------------------
+
+
+class ImportCommand(BaseCommand):
+    """`manage.py import_<noun> file.csv`: the same service as the upload page. On refusal
+    the error report goes to standard output as CSV and the command fails."""
+
+    noun = "rows"
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help="The CSV file (UTF-8, comma-separated, with header).")
+
+    def run(self, file) -> ImportResult:
+        raise NotImplementedError
+
+    def handle(self, *args, file, **options):
+        try:
+            with open(file, "rb") as f:
+                result = self.run(f)
+        except OSError as exc:
+            raise CommandError(f"Cannot read {file}: {exc.strerror}.") from None
+        except ImportFileError as exc:
+            raise CommandError(str(exc)) from None
+        except ImportRefused as refused:
+            csv.writer(self.stdout, lineterminator="\n").writerows(
+                error_report_rows(refused.errors)
+            )
+            raise CommandError(str(refused)) from None
+        self.stdout.write(
+            f"{result.created} new, {result.updated} changed, {result.unchanged} unchanged "
+            f"{self.noun}."
+        )
