@@ -8,6 +8,7 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.response import Response
 
 from org.access import visible_accounts
+from salesmgmt.api import IdFilter
 
 from . import services
 from .models import (
@@ -32,7 +33,7 @@ class AccountSerializer(serializers.ModelSerializer):
     segment_name = serializers.CharField(source="segment.name", read_only=True)
     owner_username = serializers.CharField(source="owner.username", read_only=True)
     covering_rm_username = serializers.CharField(
-        source="covering_rm.username", read_only=True, default=None
+        source="covering_rm.username", read_only=True, default=None, allow_null=True
     )
 
     class Meta:
@@ -113,9 +114,9 @@ class OpportunitySerializer(_RecordSerializer):
 
 class AccountFilter(django_filters.FilterSet):
     tier = django_filters.CharFilter(field_name="tier__code", help_text="Tier code: A, B, C.")
-    segment = django_filters.NumberFilter(field_name="segment_id")
+    segment = IdFilter(field_name="segment_id")
     status = django_filters.ChoiceFilter(choices=AccountStatus.choices)
-    owner = django_filters.NumberFilter(field_name="owner_id")
+    owner = IdFilter(field_name="owner_id")
 
     class Meta:
         model = Account
@@ -123,7 +124,7 @@ class AccountFilter(django_filters.FilterSet):
 
 
 class PositionFilter(django_filters.FilterSet):
-    account = django_filters.NumberFilter(field_name="account_id")
+    account = IdFilter(field_name="account_id")
     month = django_filters.DateFilter()
     month_from = django_filters.DateFilter(field_name="month", lookup_expr="gte")
     month_to = django_filters.DateFilter(field_name="month", lookup_expr="lte")
@@ -137,8 +138,8 @@ class PositionFilter(django_filters.FilterSet):
 
 
 class ActivityFilter(django_filters.FilterSet):
-    account = django_filters.NumberFilter(field_name="account_id")
-    rm = django_filters.NumberFilter(field_name="rm_id")
+    account = IdFilter(field_name="account_id")
+    rm = IdFilter(field_name="rm_id")
     kind = django_filters.ChoiceFilter(choices=ActivityKind.choices)
     date_from = django_filters.DateFilter(field_name="date", lookup_expr="gte")
     date_to = django_filters.DateFilter(field_name="date", lookup_expr="lte")
@@ -149,8 +150,8 @@ class ActivityFilter(django_filters.FilterSet):
 
 
 class OpportunityFilter(django_filters.FilterSet):
-    account = django_filters.NumberFilter(field_name="account_id")
-    rm = django_filters.NumberFilter(field_name="rm_id")
+    account = IdFilter(field_name="account_id")
+    rm = IdFilter(field_name="rm_id")
     status = django_filters.ChoiceFilter(choices=OpportunityStatus.choices)
     stage = django_filters.ChoiceFilter(choices=OpportunityStage.choices)
     kind = django_filters.ChoiceFilter(choices=OpportunityKind.choices)

@@ -25,3 +25,6 @@ urlpatterns = [
     path("api/docs/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("admin/", admin.site.urls),
 ]
+
+# A URL under /api/ that no route matches answers JSON like the rest of the API.
+handler404 = "salesmgmt.api.not_found"
