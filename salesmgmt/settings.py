@@ -242,6 +242,8 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and its docs pages need a login (session or token), like the API itself.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     # Swagger UI and ReDoc from static files installed with drf-spectacular-sidecar: the
     # docs page needs no internet.
     "SWAGGER_UI_DIST": "SIDECAR",
