@@ -187,7 +187,7 @@ class DepartureCaseSerializer(serializers.ModelSerializer):
     rm_username = serializers.CharField(source="rm.username", read_only=True)
     team = serializers.IntegerField(source="rm.team_id", read_only=True, allow_null=True)
     replacement_username = serializers.CharField(
-        source="replacement.username", read_only=True, default=None
+        source="replacement.username", read_only=True, default=None, allow_null=True
     )
     phase = serializers.SerializerMethodField()
     uncovered = serializers.IntegerField(
@@ -542,7 +542,7 @@ class DepartureCaseViewSet(
 class CaseAccountSerializer(serializers.ModelSerializer):
     tier = serializers.CharField(source="tier.code", read_only=True)
     covering_rm_username = serializers.CharField(
-        source="covering_rm.username", read_only=True, default=None
+        source="covering_rm.username", read_only=True, default=None, allow_null=True
     )
     major = serializers.SerializerMethodField(help_text="Tier A or B.")
     uncovered = serializers.SerializerMethodField(
