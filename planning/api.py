@@ -28,6 +28,7 @@ from org.access import (
     visible_territory_plans,
 )
 from org.models import Role, Team, User
+from salesmgmt.api import IdFilter
 
 from .models import (
     DevelopmentGoal,
@@ -68,6 +69,14 @@ class _YearField(PlanYearField):
     pass
 
 
+class YearFilter(IdFilter):
+    """A plan year by its number; anything but a whole number up to 9999 is a 400."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_value", 9999)
+        super().__init__(*args, **kwargs)
+
+
 class CommentSerializer(serializers.Serializer):
     """The body of a decision: an optional comment (a return needs one: the service says so
     with 400 on `comment`)."""
@@ -101,8 +110,12 @@ class TargetLineSerializer(serializers.ModelSerializer):
 
 class TargetSetSerializer(serializers.ModelSerializer):
     plan_year = _YearField(read_only=True)
-    team_name = serializers.CharField(source="team.name", read_only=True, default=None)
-    rm_username = serializers.CharField(source="rm.username", read_only=True, default=None)
+    team_name = serializers.CharField(
+        source="team.name", read_only=True, default=None, allow_null=True
+    )
+    rm_username = serializers.CharField(
+        source="rm.username", read_only=True, default=None, allow_null=True
+    )
     lines = TargetLineSerializer(many=True, read_only=True)
 
     class Meta:
@@ -181,11 +194,11 @@ class TargetSetSaveSerializer(serializers.Serializer):
 
 
 class TargetSetFilter(django_filters.FilterSet):
-    plan_year = django_filters.NumberFilter(field_name="plan_year__year", help_text="E.g. 2027.")
+    plan_year = YearFilter(field_name="plan_year__year", help_text="E.g. 2027.")
     scope = django_filters.ChoiceFilter(choices=Scope.choices)
     status = django_filters.ChoiceFilter(choices=TargetSet.Status.choices)
-    team = django_filters.NumberFilter(field_name="team_id")
-    rm = django_filters.NumberFilter(field_name="rm_id")
+    team = IdFilter(field_name="team_id")
+    rm = IdFilter(field_name="rm_id")
 
     class Meta:
         model = TargetSet
@@ -389,9 +402,9 @@ class TerritoryPlanSectionSerializer(serializers.ModelSerializer):
 
 
 class TerritoryPlanFilter(django_filters.FilterSet):
-    plan_year = django_filters.NumberFilter(field_name="plan_year__year", help_text="E.g. 2027.")
-    rm = django_filters.NumberFilter(field_name="rm_id")
-    team = django_filters.NumberFilter(field_name="rm__team_id", help_text="The RM's team.")
+    plan_year = YearFilter(field_name="plan_year__year", help_text="E.g. 2027.")
+    rm = IdFilter(field_name="rm_id")
+    team = IdFilter(field_name="rm__team_id", help_text="The RM's team.")
     status = django_filters.ChoiceFilter(choices=TerritoryPlan.Status.choices)
 
     class Meta:
@@ -604,9 +617,9 @@ class RelationshipPlanCreateSerializer(serializers.ModelSerializer):
 
 
 class RelationshipPlanFilter(django_filters.FilterSet):
-    plan_year = django_filters.NumberFilter(field_name="plan_year__year", help_text="E.g. 2027.")
-    account = django_filters.NumberFilter(field_name="account_id")
-    owner = django_filters.NumberFilter(field_name="account__owner_id", help_text="The RM.")
+    plan_year = YearFilter(field_name="plan_year__year", help_text="E.g. 2027.")
+    account = IdFilter(field_name="account_id")
+    owner = IdFilter(field_name="account__owner_id", help_text="The RM.")
     intent = django_filters.ChoiceFilter(choices=RelationshipPlan.Intent.choices)
     review_from = django_filters.DateFilter(field_name="review_on", lookup_expr="gte")
     review_to = django_filters.DateFilter(field_name="review_on", lookup_expr="lte")
@@ -744,9 +757,9 @@ class DevelopmentPlanCreateSerializer(serializers.ModelSerializer):
 
 
 class DevelopmentPlanFilter(django_filters.FilterSet):
-    plan_year = django_filters.NumberFilter(field_name="plan_year__year", help_text="E.g. 2027.")
-    rm = django_filters.NumberFilter(field_name="rm_id")
-    team = django_filters.NumberFilter(field_name="rm__team_id", help_text="The RM's team.")
+    plan_year = YearFilter(field_name="plan_year__year", help_text="E.g. 2027.")
+    rm = IdFilter(field_name="rm_id")
+    team = IdFilter(field_name="rm__team_id", help_text="The RM's team.")
 
     class Meta:
         model = DevelopmentPlan
@@ -850,8 +863,12 @@ def visible_variances(user: User) -> QuerySet[Variance]:
 
 class VarianceSerializer(serializers.ModelSerializer):
     plan_year = _YearField(read_only=True)
-    team_name = serializers.CharField(source="team.name", read_only=True, default=None)
-    rm_username = serializers.CharField(source="rm.username", read_only=True, default=None)
+    team_name = serializers.CharField(
+        source="team.name", read_only=True, default=None, allow_null=True
+    )
+    rm_username = serializers.CharField(
+        source="rm.username", read_only=True, default=None, allow_null=True
+    )
     metric = serializers.CharField(source="metric.code", read_only=True)
     metric_name = serializers.CharField(source="metric.name", read_only=True)
     actual = serializers.SerializerMethodField()
@@ -895,10 +912,10 @@ class VarianceSerializer(serializers.ModelSerializer):
 
 
 class VarianceFilter(django_filters.FilterSet):
-    plan_year = django_filters.NumberFilter(field_name="plan_year__year", help_text="E.g. 2027.")
+    plan_year = YearFilter(field_name="plan_year__year", help_text="E.g. 2027.")
     scope = django_filters.ChoiceFilter(choices=Scope.choices)
-    rm = django_filters.NumberFilter(field_name="rm_id")
-    team = django_filters.NumberFilter(field_name="team_id")
+    rm = IdFilter(field_name="rm_id")
+    team = IdFilter(field_name="team_id")
     metric = django_filters.CharFilter(field_name="metric__code", help_text="Metric code.")
     period = django_filters.ChoiceFilter(choices=PeriodKind.choices)
     month = django_filters.DateFilter(

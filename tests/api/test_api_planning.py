@@ -530,6 +530,23 @@ def test_target_sets_filter_by_scope_and_status(api, records, proposed, plan_yea
     assert client.get(list_url("target-set"), {"status": "asleep"}).status_code == 400
 
 
+@pytest.mark.parametrize(
+    ("resource", "params", "field"),
+    [
+        ("target-set", {"team": "1.5"}, "team"),
+        ("territory-plan", {"team": "99999999999999999999999"}, "team"),
+        ("relationship-plan", {"owner": "me"}, "owner"),
+        ("development-plan", {"plan_year": "12345"}, "plan_year"),
+        ("territory-plan", {"status": "asleep"}, "status"),
+        ("relationship-plan", {"review_from": "2027-02-30"}, "review_from"),
+    ],
+)
+def test_a_junk_filter_value_is_400_naming_the_parameter(api, rm, resource, params, field):
+    response = api(rm).get(list_url(resource), params)
+    assert response.status_code == 400
+    assert field in response.json()
+
+
 # --- territory plans -----------------------------------------------------------------------
 
 
@@ -952,6 +969,8 @@ def test_a_variance_shows_counts_whole_and_whether_on_course(api, rm, plan_year)
         ({"month": "2027-13-01"}, "month"),
         ({"rm": "me"}, "rm"),
         ({"scope": "world"}, "scope"),
+        ({"rm": "99999999999999999999999"}, "rm"),
+        ({"plan_year": "1e38"}, "plan_year"),
     ],
 )
 def test_a_junk_variance_filter_is_400_naming_it(api, rm, params, field):
