@@ -15,6 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from org.access import visible_checkins, visible_commitments, visible_ratings
+from salesmgmt.api import IdFilter
 
 from .models import CheckIn, Commitment, CustomerRating, LineRating
 from .selectors import checkins as selectors
@@ -313,8 +314,8 @@ class CustomerRatingSerializer(serializers.ModelSerializer):
 
 
 class CheckInFilter(django_filters.FilterSet):
-    rm = django_filters.NumberFilter(field_name="rm_id")
-    leader = django_filters.NumberFilter(field_name="leader_id")
+    rm = IdFilter(field_name="rm_id")
+    leader = IdFilter(field_name="leader_id")
     kind = django_filters.ChoiceFilter(choices=CheckIn.Kind.choices)
     status = django_filters.ChoiceFilter(choices=CheckIn.Status.choices)
     scheduled_from = django_filters.DateFilter(
@@ -336,9 +337,9 @@ class CheckInFilter(django_filters.FilterSet):
 
 
 class CommitmentFilter(django_filters.FilterSet):
-    rm = django_filters.NumberFilter(field_name="rm_id")
-    checkin = django_filters.NumberFilter(field_name="checkin_id")
-    owner = django_filters.NumberFilter(field_name="owner_id")
+    rm = IdFilter(field_name="rm_id")
+    checkin = IdFilter(field_name="checkin_id")
+    owner = IdFilter(field_name="owner_id")
     # Not a BooleanFilter: that one ignores a value it does not know instead of saying so.
     done = django_filters.TypedChoiceFilter(
         choices=[("true", "true"), ("false", "false")],
@@ -354,17 +355,21 @@ class CommitmentFilter(django_filters.FilterSet):
 
 
 class CustomerRatingFilter(django_filters.FilterSet):
-    rm = django_filters.NumberFilter(field_name="rm_id")
-    account = django_filters.NumberFilter(
+    rm = IdFilter(field_name="rm_id")
+    account = IdFilter(
         method="filter_account", help_text="Never matches your own ratings as the rated RM."
     )
-    behaviour = django_filters.NumberFilter(field_name="behaviour_id")
+    behaviour = IdFilter(field_name="behaviour_id")
     month = django_filters.DateFilter(help_text="First day of the month rated.")
     month_from = django_filters.DateFilter(field_name="month", lookup_expr="gte")
     month_to = django_filters.DateFilter(field_name="month", lookup_expr="lte")
     rating = django_filters.TypedChoiceFilter(choices=CustomerRating.Score.choices, coerce=int)
-    rating_min = django_filters.NumberFilter(field_name="rating", lookup_expr="gte")
-    rating_max = django_filters.NumberFilter(field_name="rating", lookup_expr="lte")
+    rating_min = django_filters.TypedChoiceFilter(
+        choices=CustomerRating.Score.choices, coerce=int, field_name="rating", lookup_expr="gte"
+    )
+    rating_max = django_filters.TypedChoiceFilter(
+        choices=CustomerRating.Score.choices, coerce=int, field_name="rating", lookup_expr="lte"
+    )
     source = django_filters.ChoiceFilter(choices=CustomerRating.Source.choices)
 
     class Meta:

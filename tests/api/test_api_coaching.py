@@ -369,6 +369,10 @@ def test_a_bad_commitment_is_400_naming_the_field(api, checkin, leader, changes,
         ("commitment", {"due_to": "soon"}, "due_to"),
         ("rating", {"rating": "9"}, "rating"),
         ("rating", {"month_from": "march"}, "month_from"),
+        ("rating", {"rating_min": "0"}, "rating_min"),
+        ("checkin", {"rm": "99999999999999999999"}, "rm"),
+        ("commitment", {"checkin": "1e38"}, "checkin"),
+        ("rating", {"account": "1.5"}, "account"),
     ],
 )
 def test_a_junk_filter_value_is_400_naming_the_parameter(api, rm, resource, params, field):
