@@ -399,11 +399,10 @@ class CheckInViewSet(viewsets.ReadOnlyModelViewSet):
     """Check-ins the user sees (org.access.visible_checkins); any other is 404. The leader
     of the RM's team runs an open one; the RM acknowledges a completed one."""
 
+    serializer_class = CheckInSerializer
     filterset_class = CheckInFilter
     ordering_fields = ["scheduled_at", "period_start", "kind", "status", "completed_at", "rm"]
     ordering = ["scheduled_at"]
-
-    serializer_class = CheckInSerializer
 
     def get_queryset(self):
         qs = (
@@ -431,14 +430,8 @@ class CheckInViewSet(viewsets.ReadOnlyModelViewSet):
         """Save the conversation's notes (the first save starts the check-in)."""
         checkin = self.get_object()
         given = self._input(CheckInNotesSerializer, checkin=checkin).service_kwargs()
-        services.checkin_save_notes(
-            checkin_id=checkin.pk,
-            by=request.user,
-            notes=given["notes"] or {},
-            ratings=given["ratings"],
-            line_ratings=given["line_ratings"],
-            expected_version=given["expected_version"],
-        )
+        given["notes"] = given["notes"] or {}
+        services.checkin_save_notes(checkin_id=checkin.pk, by=request.user, **given)
         return self._answer(checkin)
 
     @extend_schema(request=CheckInNotesSerializer, responses=CheckInSerializer)
