@@ -31,6 +31,7 @@ from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
@@ -140,6 +141,7 @@ def export_response(
 # widths before the first row is written), between these bounds (in characters).
 WIDTH_SAMPLE = 50
 MIN_WIDTH, MAX_WIDTH = 8, 60
+BOLD = Font(bold=True)
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 # Excel's own limits: 31 characters for a sheet's name, none of these in it.
@@ -160,7 +162,8 @@ def _number_format(value: Decimal) -> str:
 def _xlsx_value(value):
     """The value as Excel stores it: numbers as numbers (a Decimal keeps its digits), dates
     as dates (an aware datetime in local time, Excel has no time zones), booleans and
-    None as in the CSV, anything else as text."""
+    None as in the CSV, anything else as text (without the control characters an Excel
+    file cannot hold)."""
     if value is None:
         return None
     if isinstance(value, bool):
@@ -171,19 +174,27 @@ def _xlsx_value(value):
         return timezone.localtime(value).replace(tzinfo=None) if timezone.is_aware(value) else value
     if isinstance(value, datetime.date):
         return value
-    return str(value)
+    return ILLEGAL_CHARACTERS_RE.sub("", str(value))
 
 
-def _xlsx_cell(ws, value, *, bold: bool = False) -> WriteOnlyCell:
-    """One cell. Text is always stored as text (inline string): openpyxl would otherwise
-    store a value starting with "=" as a formula. Text a spreadsheet would run (= + - @, tab,
-    carriage return first) is also quote-prefixed, so that editing the cell in Excel keeps
-    it text."""
+def _xlsx_cell(ws, value, *, bold: bool = False):
+    """One cell: a plain value where openpyxl stores it right as it is (text, whole numbers,
+    floats, empty), else a cell with its type and format set.
+
+    Text is always stored as text (an inline string): openpyxl would otherwise store a value
+    starting with "=" as a formula and "#N/A" as an error. Text a spreadsheet would run (= +
+    - @, tab, carriage return first) is also quote-prefixed, so that editing the cell in
+    Excel keeps it text."""
     value = _xlsx_value(value)
+    plain = value is None or type(value) in (int, float)
+    if isinstance(value, str):
+        plain = not value.startswith(DANGEROUS) and value not in ERROR_CODES
+    if plain and not bold:
+        return value
     cell = WriteOnlyCell(ws, value=value)
     if isinstance(value, str):
         cell.data_type = "s"
-        if value.startswith(DANGEROUS):
+        if not plain:
             cell.quotePrefix = True
     elif isinstance(value, Decimal):
         cell.number_format = _number_format(value)
@@ -192,7 +203,7 @@ def _xlsx_cell(ws, value, *, bold: bool = False) -> WriteOnlyCell:
     elif isinstance(value, datetime.date):
         cell.number_format = DATE_FORMAT
     if bold:
-        cell.font = Font(bold=True)
+        cell.font = BOLD
     return cell
 
 

@@ -155,3 +155,18 @@ def test_the_buttons_name_the_list_of_a_page_with_several():
         request=request,
     )
     assert 'href="/c/?list=checkins&amp;format=csv"' in html
+
+
+def test_excel_drops_control_characters_a_workbook_cannot_hold():
+    cell = one_cell("Harbor\x00 Logistics\x1b")
+    assert (cell.value, cell.data_type) == ("Harbor Logistics", "s")
+
+
+def test_excel_stores_an_error_code_as_text_not_an_error():
+    cell = one_cell("#N/A")
+    assert (cell.value, cell.data_type) == ("#N/A", "s")
+
+
+def test_excel_a_plain_cell_after_a_formatted_one_keeps_no_format():
+    ws = sheet(xlsx_response("x.xlsx", ["A", "B"], iter([[Decimal("1.50"), 3]]), sheet_title="X"))
+    assert (ws["A2"].number_format, ws["B2"].number_format) == ("#,##0.00", "General")
