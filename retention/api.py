@@ -433,7 +433,7 @@ class DepartureCaseViewSet(
 
     def get_queryset(self):
         cases = departure_selectors.with_uncovered(visible_departure_cases(self.request.user))
-        return cases.select_related("rm", "replacement")
+        return cases.select_related("rm", "rm__team", "replacement")
 
     def get_serializer_class(self):
         if self.action == "retrieve":
