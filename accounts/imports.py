@@ -111,7 +111,11 @@ class _Stage:
         self.pending: list[list[str]] = []
 
     def __enter__(self):
-        columns = ", ".join(f"{c} text" for c in POSITION_COLUMNS)
+        # Amounts are typed on PostgreSQL (COPY parses them; Python checked their form).
+        amount = "numeric(18, 2)" if self.pg else "text"
+        columns = ", ".join(
+            f"{c} {amount if c in ('balance', 'revenue') else 'text'}" for c in POSITION_COLUMNS
+        )
         self.cursor.execute("DROP TABLE IF EXISTS imp_rows")
         self.cursor.execute("DROP TABLE IF EXISTS imp_stage")
         if self.pg:
@@ -248,14 +252,14 @@ def _sql(pg: bool) -> dict[str, str]:
     """The few phrases PostgreSQL and SQLite say differently."""
     if pg:
         return {
-            "month": "to_date(left(month, 7), 'YYYY-MM')",
-            "amount": "CAST({} AS numeric(18, 2))",
+            "month": "CAST(left(month, 7) || '-01' AS date)",
             "temp": "CREATE TEMP TABLE imp_rows ON COMMIT DROP AS",
+            "c": 'COLLATE "C"',
         }
     return {
         "month": "(substr(month, 1, 7) || '-01')",
-        "amount": "{}",
         "temp": "CREATE TEMP TABLE imp_rows AS",
+        "c": "",
     }
 
 
@@ -267,25 +271,29 @@ def _check_and_write(cursor, stage: _Stage, errors: list[RowError], today) -> Im
     q = _sql(pg)
     if pg:
         cursor.execute("SET LOCAL work_mem = '256MB'")
-        cursor.execute("ANALYZE imp_stage")
-    balance, revenue = q["amount"].format("balance"), q["amount"].format("revenue")
+    cursor.execute(f"SELECT min(month {q['c']}), max(month {q['c']}) FROM imp_stage")
+    first, last = (f"{m[:7]}-01" if m else None for m in cursor.fetchone())
+    if pg and first:
+        first, last = (datetime.date.fromisoformat(m) for m in (first, last))
     position = Position._meta.db_table
+    # Only the positions of the file's months are looked at (a hash of those, or the
+    # unique index), never the whole table.
     cursor.execute(
         f"""{q["temp"]}
-        SELECT s.seq, s.account_number, s.product_code, s.month, s.month_on,
-               s.balance_n, s.revenue_n, a.id AS account_id, p.id AS product_id,
-               x.id AS position_id,
-               CASE WHEN x.balance = s.balance_n AND x.revenue = s.revenue_n
-                    THEN 1 ELSE 0 END AS same
+        SELECT s.seq, s.month_on, s.balance, s.revenue, a.id AS account_id,
+               p.id AS product_id, x.id AS position_id,
+               CASE WHEN x.balance = s.balance AND x.revenue = s.revenue THEN 1 ELSE 0 END
+                   AS same
         FROM (
-            SELECT seq, account_number, product_code, month, {q["month"]} AS month_on,
-                   {balance} AS balance_n, {revenue} AS revenue_n
+            SELECT seq, account_number, product_code, {q["month"]} AS month_on, balance,
+                   revenue
             FROM imp_stage
         ) s
         LEFT JOIN {Account._meta.db_table} a ON a.number = s.account_number
         LEFT JOIN accounts_product p ON p.code = s.product_code
-        LEFT JOIN {position} x
-               ON x.account_id = a.id AND x.product_id = p.id AND x.month = s.month_on"""
+        LEFT JOIN (SELECT * FROM {position} WHERE month BETWEEN %s AND %s) x
+               ON x.account_id = a.id AND x.product_id = p.id AND x.month = s.month_on""",
+        [first, last],
     )
     this_month = today.replace(day=1) if pg else today.replace(day=1).isoformat()
     cursor.execute(
@@ -308,12 +316,12 @@ def _check_and_write(cursor, stage: _Stage, errors: list[RowError], today) -> Im
     if new:
         cursor.execute(
             f"""INSERT INTO {position} (account_id, product_id, month, balance, revenue)
-                SELECT account_id, product_id, month_on, balance_n, revenue_n FROM imp_rows
+                SELECT account_id, product_id, month_on, balance, revenue FROM imp_rows
                 WHERE position_id IS NULL ORDER BY account_id, product_id, month_on"""
         )
     if total - new - same:
         cursor.execute(
-            f"""UPDATE {position} SET balance = r.balance_n, revenue = r.revenue_n
+            f"""UPDATE {position} SET balance = r.balance, revenue = r.revenue
                 FROM imp_rows r WHERE {position}.id = r.position_id AND r.same = 0"""
         )
     return ImportResult(created=new, updated=total - new - same, unchanged=same)
@@ -321,12 +329,13 @@ def _check_and_write(cursor, stage: _Stage, errors: list[RowError], today) -> Im
 
 def _value_errors(cursor, stage: _Stage, this_month, limit: int) -> list[RowError]:
     checks = [
-        ("account_number", "account_id IS NULL", "no such account"),
-        ("product_code", "product_id IS NULL", "no such product"),
-        ("month", "month_on > %s", "is in the future"),
+        ("account_number", "r.account_id IS NULL", "no such account"),
+        ("product_code", "r.product_id IS NULL", "no such product"),
+        ("month", "r.month_on > %s", "is in the future"),
     ]
     parts = [
-        f"SELECT seq, {i} AS k, {column} AS v FROM imp_rows WHERE {where}"
+        f"SELECT r.seq, {i} AS k, s.{column} AS v FROM imp_rows r "
+        f"JOIN imp_stage s ON s.seq = r.seq WHERE {where}"
         for i, (column, where, _reason) in enumerate(checks)
     ]
     cursor.execute(" UNION ALL ".join(parts) + " ORDER BY 1, 2 LIMIT %s", [this_month, limit])
@@ -346,11 +355,11 @@ def _duplicates(cursor, stage: _Stage, limit: int) -> list[RowError]:
     if limit <= 0 or cursor.fetchone() is None:
         return []
     cursor.execute(
-        f"""SELECT seq, first, account_number, product_code, month FROM (
-                SELECT seq, account_number, product_code, month,
-                       min(seq) OVER (PARTITION BY {key}) AS first
+        f"""SELECT d.seq, d.first, s.account_number, s.product_code, s.month FROM (
+                SELECT seq, min(seq) OVER (PARTITION BY {key}) AS first
                 FROM imp_rows WHERE {known}
-            ) d WHERE seq <> first ORDER BY seq LIMIT %s""",
+            ) d JOIN imp_stage s ON s.seq = d.seq
+            WHERE d.seq <> d.first ORDER BY d.seq LIMIT %s""",
         [limit],
     )
     return [

@@ -130,12 +130,16 @@ def not_utf8(line: int) -> ImportFileError:
 def text_lines(binary_lines: Iterable[bytes]) -> Iterator[str]:
     """Decode the file line by line as it is read (UTF-8, a leading BOM dropped)."""
     decoder = codecs.getincrementaldecoder("utf-8-sig")()
+    number = 1
     for number, raw in enumerate(binary_lines, start=1):
         try:
             yield decoder.decode(raw)
         except UnicodeDecodeError:
             raise not_utf8(number) from None
-    tail = decoder.decode(b"", final=True)
+    try:
+        tail = decoder.decode(b"", final=True)
+    except UnicodeDecodeError:  # the file ends inside a character
+        raise not_utf8(number) from None
     if tail:
         yield tail
 

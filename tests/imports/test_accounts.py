@@ -174,3 +174,8 @@ def test_accounts_are_written_in_batches_across_the_file(book, monkeypatch):
     assert run("".join(lines)).created == 10
     errors = refusal("".join(lines) + "CB9001,Again,Commercial,A,rm_x,active,,,,\n")
     assert errors == [RowError(12, "number", "CB9001", "already on row 3")]
+
+
+def test_a_file_ending_inside_a_character_is_not_utf8(book):
+    with pytest.raises(ImportFileError, match="not UTF-8"):
+        import_accounts(csv_file(GOOD).getvalue()[:-1].splitlines(True) + [b"\xc2"])
