@@ -178,4 +178,4 @@ def test_accounts_are_written_in_batches_across_the_file(book, monkeypatch):
 
 def test_a_file_ending_inside_a_character_is_not_utf8(book):
     with pytest.raises(ImportFileError, match="not UTF-8"):
-        import_accounts(csv_file(GOOD).getvalue()[:-1].splitlines(True) + [b"\xc2"])
+        import_accounts([*csv_file(GOOD).getvalue()[:-1].splitlines(True), b"\xc2"])
