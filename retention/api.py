@@ -377,6 +377,20 @@ class CoverageResultSerializer(serializers.Serializer):
     changes = CoverageChangeSerializer(many=True)
 
 
+class PersonSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="get_full_name", read_only=True)
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "name", "role"]
+        read_only_fields = fields
+
+
+class CandidatesSerializer(serializers.Serializer):
+    covering = PersonSerializer(many=True, help_text="Who may cover the case's accounts.")
+    replacement = PersonSerializer(many=True, help_text="Who may replace the leaving RM.")
+
+
 class DepartureCaseFilter(django_filters.FilterSet):
     rm = IntFilter(field_name="rm_id", help_text="User id of the leaving RM.")
     team = IntFilter(field_name="rm__team_id")
@@ -465,6 +479,24 @@ class DepartureCaseViewSet(
                 "Only the leaving RM's leader or an administrator runs this case."
             )
         return case
+
+    @extend_schema(
+        responses={
+            200: CandidatesSerializer,
+            403: OpenApiTypes.OBJECT,
+            404: OpenApiTypes.OBJECT,
+        }
+    )
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def candidates(self, request, pk=None):
+        """Who may cover the accounts and who may replace the leaving RM (the choices of
+        the case page's forms): for the leader and administrators who run the case."""
+        case = self._managed_case()
+        body = {
+            "covering": departure_services.covering_candidates(case),
+            "replacement": departure_services.replacement_candidates(case, request.user),
+        }
+        return Response(CandidatesSerializer(body).data)
 
     @extend_schema(
         request=CoverageAssignSerializer, responses=_action_responses(CoverageResultSerializer)

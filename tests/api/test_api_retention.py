@@ -193,7 +193,9 @@ def test_every_action_on_a_case_outside_scope_is_404(
 
 @pytest.mark.parametrize("outsider", [*OUTSIDERS, "teammate", "rm"])
 def test_a_cases_accounts_outside_scope_are_404(api, case, outsider, request):
-    assert api(request.getfixturevalue(outsider)).get(board_url(case)).status_code == 404
+    client = api(request.getfixturevalue(outsider))
+    assert client.get(board_url(case)).status_code == 404
+    assert client.get(action_url(case.pk, "candidates")).status_code == 404
 
 
 @pytest.mark.parametrize("outsider", OUTSIDERS)
@@ -268,6 +270,10 @@ def test_the_role_is_checked_before_the_body_403_not_400(api, teammate):
 def test_an_executive_reads_a_case_but_does_not_run_it_403(api, case, executive, name):
     response = post(api(executive), action_url(case.pk, name), {})
     assert response.status_code == 403
+
+
+def test_an_executive_is_not_offered_the_candidates_403(api, case, executive):
+    assert api(executive).get(action_url(case.pk, "candidates")).status_code == 403
 
 
 def test_the_leader_does_not_mark_the_handover_reviewed_403(api, replaced_case, leader, account):
@@ -535,6 +541,12 @@ def test_null_cover_removes_it(api, case, account, leader, teammate):
     assert response.json()["changed"] == 1
     account.refresh_from_db()
     assert account.covering_rm is None
+
+
+def test_the_leader_reads_who_may_cover_and_who_may_replace(api, case, leader, teammate):
+    body = api(leader).get(action_url(case.pk, "candidates")).json()
+    assert {p["id"] for p in body["covering"]} == {leader.pk, teammate.pk}
+    assert [p["id"] for p in body["replacement"]] == [teammate.pk]
 
 
 def test_the_detail_counts_accounts_and_uncovered_major_ones(api, case, rm, leader):
