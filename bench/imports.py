@@ -105,20 +105,52 @@ def write_files(args, directory: Path) -> tuple[Path, Path, int, int]:
     return big, small, n, min(n, quarter)
 
 
+class Phases:
+    """Seconds spent in each kind of statement of an import (an execute_wrapper)."""
+
+    KINDS = (
+        ("CREATE TEMP TABLE imp_rows", "look-up scan"),
+        ("INSERT INTO accounts_position", "insert"),
+        ("UPDATE accounts_position", "update"),
+        ("SELECT", "checks"),
+    )
+
+    def __init__(self):
+        self.seconds: dict[str, float] = {}
+
+    def __call__(self, execute, sql, params, many, context):
+        t0 = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            text = sql.lstrip()
+            kind = next((k for prefix, k in self.KINDS if text.startswith(prefix)), "other")
+            self.seconds[kind] = self.seconds.get(kind, 0) + time.perf_counter() - t0
+
+
 def timed_import(path: Path, *, trace: bool = False):
+    """(seconds, result, peak traced bytes, phases) of one import_positions, end to end:
+    from opening the file to the commit."""
+    from django.db import connection, transaction
+
     from accounts.imports import import_positions
 
     if trace:
         tracemalloc.start()
+    phases = Phases()
     t0 = time.perf_counter()
-    with path.open("rb") as f:
-        result = import_positions(f, today=TODAY)
+    with connection.execute_wrapper(phases), path.open("rb") as f:
+        with transaction.atomic():
+            result = import_positions(f, today=TODAY)
+            before_commit = time.perf_counter()
+        phases.seconds["commit (deferred FK checks)"] = time.perf_counter() - before_commit
     seconds = time.perf_counter() - t0
     peak = 0
     if trace:
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
-    return seconds, result, peak
+    phases.seconds["reading + COPY"] = seconds - sum(phases.seconds.values())
+    return seconds, result, peak, phases
 
 
 def orm_import(path: Path, rows: int) -> float:
@@ -197,7 +229,7 @@ def measure(args, directory: Path) -> None:
     runs.append((f"import_positions, new rows, slice of {args.slice:,}", slice_run))
 
     print(f"{'':46}{'seconds':>9}{'rows/s':>11}{'new':>10}{'changed':>9}{'unchanged':>11}")
-    for label, (seconds, result, _peak) in runs:
+    for label, (seconds, result, _peak, _phases) in runs:
         print(
             f"{label:46}{seconds:>9.2f}{result.rows / seconds:>11,.0f}{result.created:>10,}"
             f"{result.updated:>9,}{result.unchanged:>11,}"
@@ -209,10 +241,13 @@ def measure(args, directory: Path) -> None:
     orm_rate = args.slice / orm_seconds
     print(
         "ratio set-based / per-row ORM: "
-        f"{(rows / fresh[0]) / orm_rate:.0f}x (1M new rows), "
+        f"{(rows / fresh[0]) / orm_rate:.0f}x (new rows), "
         f"{(rows / again[0]) / orm_rate:.0f}x (same file again), "
         f"{(args.slice / slice_run[0]) / orm_rate:.0f}x (the slice)"
     )
+    for label, run in ((f"new rows, {rows:,}", fresh), (f"same file again, {rows:,}", again)):
+        parts = ", ".join(f"{k} {v:.1f} s" for k, v in run[3].seconds.items() if v >= 0.05)
+        print(f"where the time goes ({label}): {parts}")
     print(
         f"peak Python memory (tracemalloc): {small_rows:,} rows {mb(small_peak[2])}, "
         f"{rows:,} rows {mb(big_peak[2])}"
