@@ -127,6 +127,7 @@ ERRORS = {
 }
 WRITE_ERRORS = {
     "409": "Not valid from the record's current state, or changed by someone else since.",
+    "415": "A body the API cannot read (unknown content type, malformed multipart).",
 }
 
 

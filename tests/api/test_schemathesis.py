@@ -13,7 +13,9 @@ import re
 import pytest
 import schemathesis
 from django.core.cache import cache
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
@@ -55,7 +57,16 @@ RESOURCE = re.compile(r"^/api/v1/([a-z-]+)/\{id\}")
 @pytest.fixture
 def bank(db):
     cache.clear()  # throttling counts: every run starts with none spent
-    return small_bank()
+    # Calling the WSGI app sends request_started / request_finished, whose handler closes
+    # the database connection — inside the test's transaction. Django's test client
+    # disconnects it for the same reason.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield small_bank()
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
 
 
 def _real_id(case, ids: dict[str, list[int]]) -> None:
