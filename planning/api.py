@@ -54,6 +54,7 @@ MAX_COMMENT = 4000
 # --- shared fields ---------------------------------------------------------------------------
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class PlanYearField(serializers.SlugRelatedField):
     """A plan year by its number (2027), as the pages' `?year=` names it."""
 
@@ -62,11 +63,6 @@ class PlanYearField(serializers.SlugRelatedField):
         if not kwargs.get("read_only"):
             kwargs.setdefault("queryset", PlanYear.objects.all())
         super().__init__(**kwargs)
-
-
-@extend_schema_field(OpenApiTypes.INT)
-class _YearField(PlanYearField):
-    pass
 
 
 class YearFilter(IdFilter):
@@ -109,7 +105,7 @@ class TargetLineSerializer(serializers.ModelSerializer):
 
 
 class TargetSetSerializer(serializers.ModelSerializer):
-    plan_year = _YearField(read_only=True)
+    plan_year = PlanYearField(read_only=True)
     team_name = serializers.CharField(
         source="team.name", read_only=True, default=None, allow_null=True
     )
@@ -340,7 +336,7 @@ SECTION_FIELDS = [
 
 
 class TerritoryPlanSerializer(serializers.ModelSerializer):
-    plan_year = _YearField(read_only=True)
+    plan_year = PlanYearField(read_only=True)
     rm_username = serializers.CharField(source="rm.username", read_only=True)
     missing_sections = MissingSectionsField(source="*")
 
@@ -552,7 +548,7 @@ class PlannedActionSerializer(serializers.ModelSerializer):
 
 
 class RelationshipPlanSerializer(serializers.ModelSerializer):
-    plan_year = _YearField(read_only=True)
+    plan_year = PlanYearField(read_only=True)
     account_name = serializers.CharField(source="account.name", read_only=True)
     actions = PlannedActionSerializer(many=True, read_only=True)
 
@@ -718,7 +714,7 @@ class DevelopmentGoalSerializer(serializers.ModelSerializer):
 
 
 class DevelopmentPlanSerializer(serializers.ModelSerializer):
-    plan_year = _YearField(read_only=True)
+    plan_year = PlanYearField(read_only=True)
     rm_username = serializers.CharField(source="rm.username", read_only=True)
     goals = DevelopmentGoalSerializer(many=True, read_only=True)
 
@@ -862,7 +858,7 @@ def visible_variances(user: User) -> QuerySet[Variance]:
 
 
 class VarianceSerializer(serializers.ModelSerializer):
-    plan_year = _YearField(read_only=True)
+    plan_year = PlanYearField(read_only=True)
     team_name = serializers.CharField(
         source="team.name", read_only=True, default=None, allow_null=True
     )
