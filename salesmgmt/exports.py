@@ -174,7 +174,10 @@ def _xlsx_value(value):
         return timezone.localtime(value).replace(tzinfo=None) if timezone.is_aware(value) else value
     if isinstance(value, datetime.date):
         return value
-    return ILLEGAL_CHARACTERS_RE.sub("", str(value))
+    # A line break in a cell is a line feed in Excel; a carriage return would be written
+    # as-is or read back as a line feed depending on the XML writer (lxml or not).
+    text = str(value).replace("\r\n", "\n").replace("\r", "\n")
+    return ILLEGAL_CHARACTERS_RE.sub("", text)
 
 
 def _xlsx_cell(ws, value, *, bold: bool = False):
@@ -188,7 +191,8 @@ def _xlsx_cell(ws, value, *, bold: bool = False):
     value = _xlsx_value(value)
     plain = value is None or type(value) in (int, float)
     if isinstance(value, str):
-        plain = not value.startswith(DANGEROUS) and value not in ERROR_CODES
+        # "\n": a carriage return first became a line feed above.
+        plain = not value.startswith((*DANGEROUS, "\n")) and value not in ERROR_CODES
     if plain and not bold:
         return value
     cell = WriteOnlyCell(ws, value=value)

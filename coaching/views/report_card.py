@@ -450,13 +450,10 @@ def _compensation_export(request, view):
                 row.combined,
             )
 
-    # No byte-order mark in the CSV yet: tests/coaching/test_compensation.py reads the header
-    # as plain UTF-8 ("RM"); see docs/exports.md.
     return export_response(
         request,
         f"compensation-{view.plan_year.year}",
         CSV_HEADER,
         rows(),
         sheet_title=f"Compensation {view.plan_year.year}",
-        bom=False,
     )

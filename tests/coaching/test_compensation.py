@@ -5,6 +5,7 @@ The product side comes from planning.selectors.variances.rm_plan_versus_actual; 
 tests here replace it with fixed lines, so that they pin this view's arithmetic only.
 """
 
+import codecs
 import csv
 import datetime
 import io
@@ -194,8 +195,9 @@ def _csv(client, user, query="?year=2027&format=csv"):
     response = client.get(url(query))
     assert response.streaming
     assert response["Content-Type"].startswith("text/csv")
-    text = b"".join(response.streaming_content).decode()
-    return list(csv.reader(io.StringIO(text)))
+    raw = b"".join(response.streaming_content)
+    assert raw.startswith(codecs.BOM_UTF8)  # so that Excel reads the accents right
+    return list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
 
 
 def test_csv_neutralises_cells_that_a_spreadsheet_would_run(

@@ -182,7 +182,7 @@ def test_the_compensation_excel_has_only_the_leaders_team(client, leader, rm, te
     assert column(rows, "Product weight %") == [80, 80]
 
 
-def test_the_compensation_csv_keeps_no_byte_order_mark(client, leader, rm):
+def test_the_compensation_csv_starts_with_a_byte_order_mark_like_the_others(client, leader, rm):
     PlanYearFactory(year=2027)
     response = fetch(client, leader, reverse("coaching:compensation"), "csv", year="2027")
-    assert csv_rows(response, bom=False)[0][0] == "RM"
+    assert csv_rows(response)[0][0] == "RM"

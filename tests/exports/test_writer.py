@@ -32,7 +32,7 @@ def one_cell(value):
 @pytest.mark.parametrize("text", DANGEROUS_TEXT)
 def test_excel_stores_text_a_spreadsheet_would_run_as_quote_prefixed_text(text):
     cell = one_cell(text)
-    # XML reads a carriage return back as a line feed; the cell is text either way.
+    # A carriage return is written as the line feed Excel uses for a break in a cell.
     assert cell.value == text.replace("\r", "\n")
     assert (cell.data_type, cell.quotePrefix) == ("s", True)
 
