@@ -11,7 +11,6 @@ scope but not allowed is 403, checked before the body is read.
 from __future__ import annotations
 
 import django_filters
-from django import forms
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -37,6 +36,7 @@ from org.access import (
     visible_teams,
 )
 from org.models import Role, Team, User
+from salesmgmt.api import IdFilter
 
 from .models import (
     Campaign,
@@ -68,18 +68,6 @@ def _teams(request):
     if user is None:
         return Team.objects.none()
     return visible_teams(user)
-
-
-class IntFilter(django_filters.NumberFilter):
-    """A whole number, by default a record id within the database's range: anything else
-    is a 400 naming the parameter (never an overflow in the database driver)."""
-
-    field_class = forms.IntegerField
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", MAX_ID)
-        super().__init__(*args, **kwargs)
 
 
 # === risk scores ===========================================================================
@@ -119,11 +107,11 @@ class RiskScoreSerializer(serializers.ModelSerializer):
 
 
 class RiskScoreFilter(django_filters.FilterSet):
-    account = IntFilter(field_name="account_id")
+    account = IdFilter(field_name="account_id")
     scored_on = django_filters.DateFilter()
     scored_from = django_filters.DateFilter(field_name="scored_on", lookup_expr="gte")
     scored_to = django_filters.DateFilter(field_name="scored_on", lookup_expr="lte")
-    min_score = IntFilter(field_name="score", lookup_expr="gte", min_value=0, max_value=100)
+    min_score = IdFilter(field_name="score", lookup_expr="gte", min_value=0, max_value=100)
     tier = django_filters.CharFilter(field_name="account__tier__code", help_text="Tier code.")
     team = django_filters.ModelChoiceFilter(
         field_name="account__owner__team",
@@ -392,9 +380,9 @@ class CandidatesSerializer(serializers.Serializer):
 
 
 class DepartureCaseFilter(django_filters.FilterSet):
-    rm = IntFilter(field_name="rm_id", help_text="User id of the leaving RM.")
-    team = IntFilter(field_name="rm__team_id")
-    replacement = IntFilter(field_name="replacement_id")
+    rm = IdFilter(field_name="rm_id", help_text="User id of the leaving RM.")
+    team = IdFilter(field_name="rm__team_id")
+    replacement = IdFilter(field_name="replacement_id")
     open = django_filters.BooleanFilter(
         field_name="closed_on", lookup_expr="isnull", help_text="true: not closed yet."
     )
@@ -615,7 +603,7 @@ class CaseAccountSerializer(serializers.ModelSerializer):
 class CaseAccountFilter(django_filters.FilterSet):
     major = django_filters.BooleanFilter(method="by_major", help_text="true: tiers A and B.")
     tier = django_filters.CharFilter(field_name="tier__code", help_text="Tier code.")
-    covering_rm = IntFilter(field_name="covering_rm_id")
+    covering_rm = IdFilter(field_name="covering_rm_id")
     covered = django_filters.BooleanFilter(
         field_name="covering_rm", lookup_expr="isnull", exclude=True, help_text="Has cover."
     )
@@ -948,7 +936,7 @@ class CampaignAccountFilter(django_filters.FilterSet):
     tier = django_filters.ModelChoiceFilter(
         field_name="account__tier", queryset=Tier.objects.all(), to_field_name="code"
     )
-    owner = IntFilter(field_name="account__owner_id")
+    owner = IdFilter(field_name="account__owner_id")
     source = django_filters.ChoiceFilter(choices=CampaignAccount.Source.choices)
 
     class Meta:
