@@ -22,6 +22,7 @@ from planning.models import (
     Scope,
     TargetSet,
     TerritoryPlan,
+    Variance,
 )
 from retention.models import (
     Campaign,
@@ -172,6 +173,20 @@ def visible_target_sets(user: User) -> QuerySet[TargetSet]:
     if user.role == Role.LEADER:
         return qs.filter(bank | Q(team__leader=user) | Q(rm__team__leader=user))
     return qs.filter(bank | Q(rm=user) | Q(team__isnull=False, team=user.team_id))
+
+
+def visible_variances(user: User) -> QuerySet[Variance]:
+    """Stored plan versus actual: an RM's own rows; a leader's RMs' and their teams'; the
+    whole bank's (bank rows included) for executives and administrators."""
+    qs = Variance.objects.all()
+    if not user.is_authenticated or not user.is_active:
+        return qs.none()
+    if sees_whole_bank(user):
+        return qs
+    return qs.filter(
+        Q(scope=Scope.RM, rm__in=visible_people(user).filter(role=Role.RM).values("pk"))
+        | Q(scope=Scope.TEAM, team__in=visible_teams(user).values("pk"))
+    )
 
 
 def require_role(user: User, *roles: str) -> None:

@@ -8,7 +8,7 @@ what (403), from which state (409), four eyes (403) and what is still missing (4
 
 import django_filters
 from django.core.exceptions import PermissionDenied
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models import F, Prefetch, QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
@@ -18,7 +18,6 @@ from rest_framework.response import Response
 
 from accounts.models import Account
 from org.access import (
-    sees_whole_bank,
     visible_accounts,
     visible_development_plans,
     visible_people,
@@ -26,6 +25,7 @@ from org.access import (
     visible_target_sets,
     visible_teams,
     visible_territory_plans,
+    visible_variances,
 )
 from org.models import Role, Team, User
 from salesmgmt.api import IdFilter
@@ -45,7 +45,7 @@ from .models import (
     Variance,
 )
 from .selectors import plans as plan_selectors
-from .selectors.variances import _on_course, _stored_actual
+from .selectors.variances import on_course, stored_actual
 from .services import plans as plan_services
 from .services import targets as target_services
 
@@ -840,23 +840,6 @@ class DevelopmentPlanViewSet(
 # --- variances (read) --------------------------------------------------------------------------
 
 
-def visible_variances(user: User) -> QuerySet[Variance]:
-    """Stored plan-versus-actual rows: an RM's own; a leader's RMs' and their teams'; the
-    whole bank's (bank rows included) for executives and administrators.
-
-    Built from org.access.visible_people / visible_teams; it belongs in org/access.py.
-    """
-    qs = Variance.objects.all()
-    if not user.is_authenticated or not user.is_active:
-        return qs.none()
-    if sees_whole_bank(user):
-        return qs
-    return qs.filter(
-        Q(scope=Scope.RM, rm__in=visible_people(user).filter(role=Role.RM).values("pk"))
-        | Q(scope=Scope.TEAM, team__in=visible_teams(user).values("pk"))
-    )
-
-
 class VarianceSerializer(serializers.ModelSerializer):
     plan_year = PlanYearField(read_only=True)
     team_name = serializers.CharField(
@@ -899,12 +882,12 @@ class VarianceSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.DecimalField(max_digits=18, decimal_places=2, allow_null=True))
     def get_actual(self, row):
         # Counts are stored with two decimals; they are shown whole, as on the pages.
-        actual = _stored_actual(row.metric.code, row.actual)
+        actual = stored_actual(row.metric.code, row.actual)
         return None if actual is None else str(actual)
 
     @extend_schema_field(serializers.BooleanField(allow_null=True))
     def get_on_course(self, row):
-        return _on_course(row.metric, _stored_actual(row.metric.code, row.actual), row.planned)
+        return on_course(row.metric, stored_actual(row.metric.code, row.actual), row.planned)
 
 
 class VarianceFilter(django_filters.FilterSet):

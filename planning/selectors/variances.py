@@ -432,7 +432,7 @@ def compare(code: str, target: Decimal | None, actual, *, months: int, elapsed: 
     return Compared(planned, actual, difference, percent)
 
 
-def _on_course(metric: Metric, actual, planned) -> bool | None:
+def on_course(metric: Metric, actual, planned) -> bool | None:
     if actual is None or planned is None:
         return None
     if metric.direction == Metric.Direction.LOWER:
@@ -559,12 +559,12 @@ def _variance_line(line: TargetLine, approved: bool, p: _Period, actual, note) -
         actual=c.actual,
         difference=c.difference,
         percent=c.percent,
-        on_course=_on_course(metric, c.actual, c.planned),
+        on_course=on_course(metric, c.actual, c.planned),
         note=note,
     )
 
 
-def _stored_actual(code: str, actual: Decimal | None) -> Decimal | None:
+def stored_actual(code: str, actual: Decimal | None) -> Decimal | None:
     """A count is stored with the column's two decimals; it is whole."""
     return actual.quantize(Decimal("1")) if actual is not None and code in WHOLE else actual
 
@@ -575,7 +575,7 @@ def _stored_line(line: TargetLine, approved: bool, row: Variance | None) -> Vari
     planned = actual = difference = percent = None
     note = ""
     if row is not None:
-        planned, actual = row.planned, _stored_actual(metric.code, row.actual)
+        planned, actual = row.planned, stored_actual(metric.code, row.actual)
         difference, percent, note = row.difference, row.percent, row.note
     if not approved:
         note = "; ".join(filter(None, [NOTE_NOT_APPROVED, note]))
@@ -587,7 +587,7 @@ def _stored_line(line: TargetLine, approved: bool, row: Variance | None) -> Vari
         actual=actual,
         difference=difference,
         percent=percent,
-        on_course=_on_course(metric, actual, planned),
+        on_course=on_course(metric, actual, planned),
         note=note,
     )
 
@@ -853,10 +853,10 @@ def scope_plan_versus_actual(
             ScopeVarianceLine(
                 metric=row.metric,
                 planned=row.planned,
-                actual=_stored_actual(row.metric.code, row.actual),
+                actual=stored_actual(row.metric.code, row.actual),
                 difference=row.difference,
                 percent=row.percent,
-                on_course=_on_course(row.metric, row.actual, row.planned),
+                on_course=on_course(row.metric, row.actual, row.planned),
                 note=row.note,
             )
             for row in rows
