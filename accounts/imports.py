@@ -307,18 +307,33 @@ def _check_and_write(cursor, stage: _Stage, errors: list[RowError], today) -> Im
     total, bad_rows, new, same = (v or 0 for v in cursor.fetchone())
     if bad_rows:
         errors.extend(_value_errors(cursor, stage, this_month, MAX_ERRORS - len(errors)))
-    errors.extend(_duplicates(cursor, stage, MAX_ERRORS - len(errors)))
+    # Two rows of the file on one position: for positions that exist, seen here (one
+    # bigint key); for new ones, the unique constraint refuses the INSERT below.
+    cursor.execute(
+        "SELECT 1 FROM imp_rows WHERE position_id IS NOT NULL GROUP BY position_id "
+        "HAVING count(*) > 1 LIMIT 1"
+    )
+    if errors or cursor.fetchone() is not None:
+        errors.extend(_duplicates(cursor, stage, MAX_ERRORS - len(errors)))
     if errors:
         errors.sort(key=lambda e: e.row)
         raise ImportRefused(errors[:MAX_ERRORS], truncated=len(errors) >= MAX_ERRORS)
     if not total:
         raise ImportFileError("The file has a header but no positions.")
     if new:
-        cursor.execute(
-            f"""INSERT INTO {position} (account_id, product_id, month, balance, revenue)
-                SELECT account_id, product_id, month_on, balance, revenue FROM imp_rows
-                WHERE position_id IS NULL ORDER BY account_id, product_id, month_on"""
-        )
+        try:
+            with transaction.atomic():
+                cursor.execute(
+                    f"""INSERT INTO {position} (account_id, product_id, month, balance, revenue)
+                        SELECT account_id, product_id, month_on, balance, revenue
+                        FROM imp_rows WHERE position_id IS NULL
+                        ORDER BY account_id, product_id, month_on"""
+                )
+        except IntegrityError:
+            repeated = _duplicates(cursor, stage, MAX_ERRORS)
+            if not repeated:
+                raise  # another import wrote them meanwhile
+            raise ImportRefused(repeated, truncated=len(repeated) >= MAX_ERRORS) from None
     if total - new - same:
         cursor.execute(
             f"""UPDATE {position} SET balance = r.balance, revenue = r.revenue
@@ -349,10 +364,7 @@ def _duplicates(cursor, stage: _Stage, limit: int) -> list[RowError]:
     """Rows that repeat an account, product and month of an earlier row."""
     key = "account_id, product_id, month_on"
     known = "account_id IS NOT NULL AND product_id IS NOT NULL AND month_on IS NOT NULL"
-    cursor.execute(
-        f"SELECT 1 FROM imp_rows WHERE {known} GROUP BY {key} HAVING count(*) > 1 LIMIT 1"
-    )
-    if limit <= 0 or cursor.fetchone() is None:
+    if limit <= 0:
         return []
     cursor.execute(
         f"""SELECT d.seq, d.first, s.account_number, s.product_code, s.month FROM (
@@ -367,7 +379,7 @@ def _duplicates(cursor, stage: _Stage, limit: int) -> list[RowError]:
             stage.row_of(seq),
             "account_number",
             number,
-            f"row {stage.row_of(first)} already has {product} for {month}",
+            f"row {stage.row_of(first)} already has {product} for {month[:7]}",
         )
         for seq, first, number, product, month in cursor.fetchall()
     ]

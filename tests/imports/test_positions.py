@@ -194,3 +194,18 @@ def test_the_report_stops_at_the_limit_of_problems(book, monkeypatch):
 def test_a_formula_in_a_code_is_only_text(book):
     errors = refusal(HEADER + '"=HYPERLINK(""http://x"")",LOAN,2026-10,1,1\n')
     assert errors == [RowError(2, "account_number", '=HYPERLINK("http://x")', "no such account")]
+
+
+def test_a_position_twice_in_an_otherwise_good_file_of_new_rows_is_refused(book):
+    errors = refusal(GOOD + "CB1001,DDA,2026-10-01,1,1\n")
+    assert errors == [RowError(5, "account_number", "CB1001", "row 3 already has DDA for 2026-10")]
+    assert not Position.objects.exists()
+
+
+@pytest.mark.parametrize("figures", ["250000,0", "7,7"], ids=["same figures", "other figures"])
+def test_a_position_twice_in_a_file_of_known_positions_is_refused(book, figures):
+    run(GOOD)
+    before = positions()
+    errors = refusal(GOOD + f"CB1001,DDA,2026-10,{figures}\n")
+    assert [(e.row, e.reason) for e in errors] == [(5, "row 3 already has DDA for 2026-10")]
+    assert positions() == before
