@@ -233,6 +233,10 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
 
+# The largest CSV file an administrator may upload to an import page, in MB (docs/imports.md).
+# The management commands read files from disk and have no limit.
+IMPORT_MAX_UPLOAD_MB = env.int("IMPORT_MAX_UPLOAD_MB", default=200)
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Flightpath API",
     "DESCRIPTION": (

@@ -118,20 +118,22 @@ def test_the_accounts_command_imports(book, tmp_path):
 
 
 def test_the_sample_files_in_the_docs_import(tmp_path, rm):
-    """docs/samples/accounts.csv then docs/samples/positions.csv, as docs/imports.md says."""
+    """docs/samples/accounts.csv then docs/samples/positions.csv, as docs/imports.md says,
+    into a bank with the demo bank's segments, products and RMs (the README runs them on
+    the demo bank)."""
     from pathlib import Path
 
     from tests.factories import RmFactory, SegmentFactory, TierFactory
 
     docs = Path(__file__).resolve().parents[2] / "docs" / "samples"
-    SegmentFactory(name="Commercial")
-    SegmentFactory(name="Small business")
+    for name in ("Manufacturing and distribution", "Professional services", "Agribusiness"):
+        SegmentFactory(name=name)
     for code in "ABC":
         TierFactory(code=code)
     RmFactory(username="rm1")
     RmFactory(username="rm2")
-    for code in ("LOAN", "DDA", "FX"):
+    for code in ("TL", "DDA", "CASH", "RCL"):
         ProductFactory(code=code)
     call_command("import_accounts", str(docs / "accounts.csv"), stdout=io.StringIO())
     with (docs / "positions.csv").open("rb") as f:
-        assert import_positions(f, today=TODAY).created > 0
+        assert import_positions(f, today=TODAY).created == 5
