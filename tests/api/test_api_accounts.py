@@ -7,13 +7,12 @@ The same access layer as the pages: outside scope is 404, inside scope but not a
 import datetime
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
-from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.throttling import UserRateThrottle
 
 from accounts.models import Activity, Opportunity, OpportunityStatus, ProductFamily
+from tests.api.urls import detail_url, ids, list_url
 from tests.factories import (
     AccountFactory,
     ActivityFactory,
@@ -28,25 +27,6 @@ pytestmark = pytest.mark.django_db
 RESOURCES = ["account", "position", "activity", "opportunity"]
 
 
-@pytest.fixture(autouse=True)
-def _fresh_throttle_counts():
-    # Throttle counts live in the cache; every test starts with none spent.
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def api(client):
-    """A logged-in JSON client: `api(user)` logs `user` in and returns the client."""
-
-    def login(user):
-        client.force_login(user)
-        return client
-
-    return login
-
-
 @pytest.fixture
 def book(account):
     """One of each record on `account` (owned by `rm`)."""
@@ -56,18 +36,6 @@ def book(account):
         "activity": ActivityFactory(account=account),
         "opportunity": OpportunityFactory(account=account),
     }
-
-
-def list_url(resource):
-    return reverse(f"api:{resource}-list")
-
-
-def detail_url(resource, pk):
-    return reverse(f"api:{resource}-detail", args=[pk])
-
-
-def ids(response):
-    return {row["id"] for row in response.json()["results"]}
 
 
 # --- IDOR matrix ---------------------------------------------------------------------------

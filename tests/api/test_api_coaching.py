@@ -9,13 +9,13 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from coaching.models import CheckIn, Commitment, LineRating
+from tests.api.urls import detail_url, ids, list_url
 from tests.factories import (
     AccountFactory,
     BehaviourFactory,
@@ -34,24 +34,6 @@ pytestmark = pytest.mark.django_db
 WEEK = datetime.date(2027, 3, 8)
 RESOURCES = ["checkin", "commitment", "rating"]
 OUTSIDERS = ["other_rm", "other_leader"]
-
-
-@pytest.fixture(autouse=True)
-def _fresh_throttle_counts():
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def api(client):
-    """A logged-in JSON client: `api(user)` logs `user` in and returns the client."""
-
-    def login(user):
-        client.force_login(user)
-        return client
-
-    return login
 
 
 def at(day, hour=9):
@@ -92,24 +74,12 @@ def records(checkin, commitment, rating):
     return {"checkin": checkin, "commitment": commitment, "rating": rating}
 
 
-def list_url(resource):
-    return reverse(f"api:{resource}-list")
-
-
-def detail_url(resource, pk):
-    return reverse(f"api:{resource}-detail", args=[pk])
-
-
 def action_url(resource, pk, name):
     return reverse(f"api:{resource}-{name}", args=[pk])
 
 
 def post(client, url, body=None, **extra):
     return client.post(url, body or {}, content_type="application/json", **extra)
-
-
-def ids(response):
-    return {row["id"] for row in response.json()["results"]}
 
 
 def reload(record):

@@ -10,7 +10,6 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -24,6 +23,7 @@ from planning.models import (
     TerritoryPlan,
     Variance,
 )
+from tests.api.urls import detail_url, ids, list_url
 from tests.factories import (
     AccountFactory,
     CompleteTerritoryPlanFactory,
@@ -50,22 +50,6 @@ RESOURCES = [
     "development-plan",
     "variance",
 ]
-
-
-@pytest.fixture(autouse=True)
-def _fresh_throttle_counts():
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def api(client):
-    def login(user):
-        client.force_login(user)
-        return client
-
-    return login
 
 
 @pytest.fixture
@@ -123,21 +107,8 @@ def records(rm, plan_year):
     }
 
 
-def list_url(resource):
-    return reverse(f"api:{resource}-list")
-
-
-def detail_url(resource, pk):
-    return reverse(f"api:{resource}-detail", args=[pk])
-
-
 def action_url(resource, pk, name):
     return reverse(f"api:{resource}-{name}", args=[pk])
-
-
-def ids(response):
-    assert response.status_code == 200, response.content
-    return {row["id"] for row in response.json()["results"]}
 
 
 def post(client, url, body=None):

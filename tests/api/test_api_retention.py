@@ -8,7 +8,6 @@ the field; lists are paginated and cost the same queries for any size.
 import datetime
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
@@ -16,6 +15,7 @@ from rest_framework.authtoken.models import Token
 from accounts.models import Account
 from retention.models import Campaign, CoverageChange, DepartureCase, HandoverReview
 from retention.services import departures as departure_services
+from tests.api.urls import detail_url, ids, list_url
 from tests.factories import (
     AccountFactory,
     ActivityFactory,
@@ -32,24 +32,6 @@ pytestmark = pytest.mark.django_db
 NOTICE = datetime.date(2027, 3, 1)
 LAST_DAY = datetime.date(2027, 3, 31)
 OUTSIDERS = ["other_rm", "other_leader"]
-
-
-@pytest.fixture(autouse=True)
-def _fresh_throttle_counts():
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def api(client):
-    """`api(user)` logs `user` in and returns the client."""
-
-    def login(user):
-        client.force_login(user)
-        return client
-
-    return login
 
 
 @pytest.fixture
@@ -89,14 +71,6 @@ def entry(campaign, account):
     return CampaignAccountFactory(campaign=campaign, account=account)
 
 
-def list_url(resource):
-    return reverse(f"api:{resource}-list")
-
-
-def detail_url(resource, pk):
-    return reverse(f"api:{resource}-detail", args=[pk])
-
-
 def action_url(pk, name):
     return reverse(f"api:departure-case-{name}", args=[pk])
 
@@ -107,11 +81,6 @@ def board_url(case):
 
 def entries_url(campaign):
     return reverse("api:campaign-account-list", kwargs={"campaign_pk": campaign.pk})
-
-
-def ids(response):
-    assert response.status_code == 200, response.content
-    return {row["id"] for row in response.json()["results"]}
 
 
 def post(client, url, body):
