@@ -206,12 +206,26 @@ def _with_year(qs: QuerySet) -> QuerySet:
     return qs.annotate(year=F("plan_year__year"))
 
 
+class _PlanningViewSet(viewsets.GenericViewSet):
+    """Reads with `serializer_class`; a write reads its body with the serializer named for
+    the action in `body_serializers` and answers with the record as read."""
+
+    body_serializers: dict = {}
+
+    def get_serializer_class(self):
+        return self.body_serializers.get(self.action, self.serializer_class)
+
+    def _answer(self, pk, status_code=status.HTTP_200_OK):
+        record = self.get_queryset().get(pk=pk)
+        return Response(self.serializer_class(record).data, status=status_code)
+
+
 class TargetSetViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
+    _PlanningViewSet,
 ):
     """Target sets the user sees (org.access.visible_target_sets), with their lines.
 
@@ -226,6 +240,8 @@ class TargetSetViewSet(
     ordering = ["-year", "scope", "-revision"]
     http_method_names = ["get", "post", "put", "head", "options"]
 
+    body_serializers = {"create": TargetSetCreateSerializer, "update": TargetSetSaveSerializer}
+
     def get_queryset(self):
         return _with_year(
             visible_target_sets(self.request.user)
@@ -233,17 +249,6 @@ class TargetSetViewSet(
             .prefetch_related(
                 Prefetch("lines", queryset=TargetLine.objects.select_related("metric"))
             )
-        )
-
-    def get_serializer_class(self):
-        return {
-            "create": TargetSetCreateSerializer,
-            "update": TargetSetSaveSerializer,
-        }.get(self.action, TargetSetSerializer)
-
-    def _answer(self, pk, status_code=status.HTTP_200_OK):
-        return Response(
-            TargetSetSerializer(self.get_queryset().get(pk=pk)).data, status=status_code
         )
 
     def _body(self, serializer_class):
@@ -420,7 +425,7 @@ class TerritoryPlanViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
-    viewsets.GenericViewSet,
+    _PlanningViewSet,
 ):
     """Territory plans the user sees (org.access.visible_territory_plans).
 
@@ -433,6 +438,8 @@ class TerritoryPlanViewSet(
     ordering_fields = ["year", "status", "submitted_at", "updated_at"]
     ordering = ["-year", "rm__username"]
 
+    body_serializers = {"create": TerritoryPlanStartSerializer}
+
     def get_queryset(self):
         return _with_year(
             visible_territory_plans(self.request.user)
@@ -441,16 +448,6 @@ class TerritoryPlanViewSet(
                 Prefetch("measured_lines", queryset=TargetLine.objects.only("pk")),
                 Prefetch("top_accounts", queryset=Account.objects.only("pk")),
             )
-        )
-
-    def get_serializer_class(self):
-        if self.action == "create":
-            return TerritoryPlanStartSerializer
-        return TerritoryPlanSerializer
-
-    def _answer(self, pk, status_code=status.HTTP_200_OK):
-        return Response(
-            TerritoryPlanSerializer(self.get_queryset().get(pk=pk)).data, status=status_code
         )
 
     @extend_schema(
@@ -630,7 +627,7 @@ class RelationshipPlanViewSet(
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
+    _PlanningViewSet,
 ):
     """Relationship plans of the accounts the user sees, with their planned actions. The
     account's RM (owner or covering) writes them through planning.services.plans."""
@@ -641,23 +638,17 @@ class RelationshipPlanViewSet(
     ordering = ["-year", "account__name"]
     search_fields = ["account__name", "account__number"]
 
+    body_serializers = {
+        "create": RelationshipPlanCreateSerializer,
+        "update": RelationshipPlanWriteSerializer,
+        "partial_update": RelationshipPlanWriteSerializer,
+    }
+
     def get_queryset(self):
         return _with_year(
             visible_relationship_plans(self.request.user)
             .select_related("account", "plan_year")
             .prefetch_related("actions")
-        )
-
-    def get_serializer_class(self):
-        return {
-            "create": RelationshipPlanCreateSerializer,
-            "update": RelationshipPlanWriteSerializer,
-            "partial_update": RelationshipPlanWriteSerializer,
-        }.get(self.action, RelationshipPlanSerializer)
-
-    def _answer(self, pk, status_code=status.HTTP_200_OK):
-        return Response(
-            RelationshipPlanSerializer(self.get_queryset().get(pk=pk)).data, status=status_code
         )
 
     @extend_schema(
@@ -767,7 +758,7 @@ class DevelopmentPlanViewSet(
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
+    _PlanningViewSet,
 ):
     """Development plans the user sees, with their goals. The RM writes their own through
     planning.services.plans."""
@@ -777,23 +768,17 @@ class DevelopmentPlanViewSet(
     ordering_fields = ["year", "review_on", "updated_at"]
     ordering = ["-year", "rm__username"]
 
+    body_serializers = {
+        "create": DevelopmentPlanCreateSerializer,
+        "update": DevelopmentPlanWriteSerializer,
+        "partial_update": DevelopmentPlanWriteSerializer,
+    }
+
     def get_queryset(self):
         return _with_year(
             visible_development_plans(self.request.user)
             .select_related("rm", "plan_year")
             .prefetch_related("goals")
-        )
-
-    def get_serializer_class(self):
-        return {
-            "create": DevelopmentPlanCreateSerializer,
-            "update": DevelopmentPlanWriteSerializer,
-            "partial_update": DevelopmentPlanWriteSerializer,
-        }.get(self.action, DevelopmentPlanSerializer)
-
-    def _answer(self, pk, status_code=status.HTTP_200_OK):
-        return Response(
-            DevelopmentPlanSerializer(self.get_queryset().get(pk=pk)).data, status=status_code
         )
 
     @extend_schema(
