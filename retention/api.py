@@ -394,25 +394,11 @@ class DepartureCaseFilter(django_filters.FilterSet):
         fields = ["rm", "team", "replacement", "open", "last_day_from", "last_day_to"]
 
 
-def _action_responses(serializer_class):
-    return {
-        200: serializer_class,
-        400: OpenApiTypes.OBJECT,
-        403: OpenApiTypes.OBJECT,
-        404: OpenApiTypes.OBJECT,
-        409: OpenApiTypes.OBJECT,
-    }
-
-
 @extend_schema_view(
     create=extend_schema(
         request=DepartureOpenSerializer,
         responses={
             201: DepartureCaseDetailSerializer,
-            400: OpenApiTypes.OBJECT,
-            403: OpenApiTypes.OBJECT,
-            404: OpenApiTypes.OBJECT,
-            409: OpenApiTypes.OBJECT,
         },
     ),
     retrieve=extend_schema(responses=DepartureCaseDetailSerializer),
@@ -471,8 +457,6 @@ class DepartureCaseViewSet(
     @extend_schema(
         responses={
             200: CandidatesSerializer,
-            403: OpenApiTypes.OBJECT,
-            404: OpenApiTypes.OBJECT,
         }
     )
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
@@ -486,9 +470,7 @@ class DepartureCaseViewSet(
         }
         return Response(CandidatesSerializer(body).data)
 
-    @extend_schema(
-        request=CoverageAssignSerializer, responses=_action_responses(CoverageResultSerializer)
-    )
+    @extend_schema(request=CoverageAssignSerializer, responses=CoverageResultSerializer)
     @action(detail=True, methods=["post"], url_path="assign-coverage")
     def assign_coverage(self, request, pk=None):
         """Set the covering RM of some of the case's accounts (before a replacement)."""
@@ -508,7 +490,7 @@ class DepartureCaseViewSet(
 
     @extend_schema(
         request=ReplacementAssignSerializer,
-        responses=_action_responses(DepartureCaseDetailSerializer),
+        responses=DepartureCaseDetailSerializer,
     )
     @action(detail=True, methods=["post"], url_path="assign-replacement")
     def assign_replacement(self, request, pk=None):
@@ -530,10 +512,6 @@ class DepartureCaseViewSet(
         request=HandoverReviewSerializer,
         responses={
             201: HandoverReviewResultSerializer,
-            400: OpenApiTypes.OBJECT,
-            403: OpenApiTypes.OBJECT,
-            404: OpenApiTypes.OBJECT,
-            409: OpenApiTypes.OBJECT,
         },
     )
     @action(detail=True, methods=["post"], url_path="review-handover")
@@ -800,26 +778,18 @@ class CampaignFilter(django_filters.FilterSet):
         request=CampaignSerializer,
         responses={
             201: CampaignDetailSerializer,
-            400: OpenApiTypes.OBJECT,
-            403: OpenApiTypes.OBJECT,
         },
     ),
     update=extend_schema(
         request=CampaignSerializer,
         responses={
             200: CampaignDetailSerializer,
-            400: OpenApiTypes.OBJECT,
-            403: OpenApiTypes.OBJECT,
-            404: OpenApiTypes.OBJECT,
         },
     ),
     partial_update=extend_schema(
         request=CampaignSerializer,
         responses={
             200: CampaignDetailSerializer,
-            400: OpenApiTypes.OBJECT,
-            403: OpenApiTypes.OBJECT,
-            404: OpenApiTypes.OBJECT,
         },
     ),
 )
