@@ -43,7 +43,7 @@ KINDS = {
         "positions",
         "Positions file (CSV)",
         imports.POSITION_COLUMNS,
-        "CB00000001,LOAN,2026-10,1250000.00,4180.25",
+        "CB00000001,TL,2026-10,1250000.00,4180.25",
         "import_positions",
     ),
     "accounts": Kind(
@@ -52,7 +52,7 @@ KINDS = {
         "accounts",
         "Accounts file (CSV)",
         imports.ACCOUNT_COLUMNS,
-        "CB00000001,Harbour Foods Ltd,Commercial,A,rm1,active,2019-03-01,,,2027-06-30",
+        "CB00000001,Harbour Foods Ltd,Professional services,A,rm1,active,2019-03-01,,,2027-06-30",
         "import_accounts",
     ),
 }
