@@ -202,6 +202,19 @@ PAGE_SIZE = 50
 
 # The REST API under /api/v1/ (docs/api.md): sessions with CSRF for the browser, tokens
 # for integrations; nothing without a login; the browsable pages only while debugging.
+# The cache holds the API's throttle counts. With several gunicorn workers it must be shared,
+# or each worker counts on its own: REDIS_CACHE_URL (e.g. redis://redis:6379/1) names a
+# Redis database for it. Without it, each process keeps its own (fine for one process).
+REDIS_CACHE_URL = env("REDIS_CACHE_URL", default="")
+if REDIS_CACHE_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_CACHE_URL,
+            "KEY_PREFIX": "flightpath",
+        }
+    }
+
 REST_FRAMEWORK = {
     # Token first: an anonymous request is then told 401 with `WWW-Authenticate: Token`.
     "DEFAULT_AUTHENTICATION_CLASSES": [
