@@ -83,6 +83,14 @@ class User(AbstractUser):
     def is_administrator(self):
         return self.role == Role.ADMIN or self.is_superuser
 
+    def leads(self, person: "User") -> bool:
+        """Whether this user is the leader of `person`'s team (loads person.team)."""
+        return (
+            self.role == Role.LEADER
+            and person.team_id is not None
+            and person.team.leader_id == self.pk
+        )
+
 
 class Team(models.Model):
     name = models.CharField(max_length=100, unique=True)

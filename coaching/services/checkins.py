@@ -183,11 +183,7 @@ def checkins_create_for_team(*, team_id: int, by: User, today: datetime.date | N
 
 def is_leader_of(user: User, checkin: CheckIn) -> bool:
     """The leader who runs `checkin`: the leader of the RM's team (expects rm.team loaded)."""
-    return (
-        user.role == Role.LEADER
-        and checkin.rm.team is not None
-        and checkin.rm.team.leader_id == user.pk
-    )
+    return user.leads(checkin.rm)
 
 
 def checkin_actions(checkin: CheckIn, user: User) -> frozenset[str]:

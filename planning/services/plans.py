@@ -109,9 +109,7 @@ def completed_sections(plan: TerritoryPlan) -> int:
 
 
 def _is_leader_of(user: User, plan: TerritoryPlan) -> bool:
-    return (
-        user.role == Role.LEADER and plan.rm.team is not None and plan.rm.team.leader_id == user.pk
-    )
+    return user.leads(plan.rm)
 
 
 def require_plan_writer(plan: TerritoryPlan, user: User) -> None:

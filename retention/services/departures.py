@@ -48,13 +48,9 @@ def departure_reason(rm: User) -> str:
 # --- who may act ---------------------------------------------------------------------------------
 
 
-def is_leader_of(user: User, rm: User) -> bool:
-    return user.role == Role.LEADER and rm.team_id is not None and rm.team.leader_id == user.pk
-
-
 def can_manage(user: User, case: DepartureCase) -> bool:
     """The leader of the leaving RM's team or an administrator runs the case."""
-    return user.is_administrator or is_leader_of(user, case.rm)
+    return user.is_administrator or user.leads(case.rm)
 
 
 def _case_for_update(user: User, case_id: int) -> DepartureCase:
@@ -144,7 +140,7 @@ def departure_open(
         .select_related("team")
         .get(pk__in=visible_people(by).filter(pk=rm_id, role=Role.RM).values("pk"))
     )
-    if not by.is_administrator and not is_leader_of(by, rm):
+    if not by.is_administrator and not by.leads(rm):
         raise PermissionDenied("Only the RM's own leader records their notice.")
     if last_day < notice_on:
         raise ValidationError("The last day cannot be before the notice was given.")
