@@ -24,13 +24,13 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from salesmgmt.exports import DANGEROUS
+
 # The report lists this many problems at most; reading stops there (the file is refused
 # either way, and a user fixes the first ten thousand before the next).
 MAX_ERRORS = 10_000
 # The limit of an upload, in MB, unless the IMPORT_MAX_UPLOAD_MB setting says otherwise.
 DEFAULT_MAX_UPLOAD_MB = 200
-# A formula a spreadsheet would run starts with one of these (salesmgmt.exports.DANGEROUS).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 BLOCK_BYTES = 1 << 20
 BOM = b"\xef\xbb\xbf"
 
@@ -112,7 +112,7 @@ def chunked(values: Iterable, size: int) -> Iterator[list]:
 def unneutralise(text: str) -> str:
     """Text as it was before an export neutralised it: salesmgmt.exports puts an apostrophe
     before a cell starting with = + - @; that apostrophe is dropped again on import."""
-    if text[:1] == "'" and text[1:2] and text[1] in FORMULA_STARTS:
+    if text[:1] == "'" and text[1:2] and text[1] in DANGEROUS:
         return text[1:]
     return text
 

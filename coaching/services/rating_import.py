@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import csv
 import datetime
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
@@ -33,6 +33,7 @@ from salesmgmt.imports import (
     ImportRefused,
     ImportResult,
     RowError,
+    chunked,
     error_report_rows,
     header_positions,
 )
@@ -143,17 +144,11 @@ def _read(binary_lines: Iterable[bytes], errors: list[RowError]) -> list[_Row]:
 # --- resolving -----------------------------------------------------------------------------
 
 
-def _chunks(values: set[str]) -> Iterator[list[str]]:
-    items = sorted(values)
-    for start in range(0, len(items), BATCH):
-        yield items[start : start + BATCH]
-
-
 def _lookups(rows: list[_Row]):
     accounts, people = {}, {}
-    for chunk in _chunks({r.account_number for r in rows}):
+    for chunk in chunked({r.account_number for r in rows}, BATCH):
         accounts.update(Account.objects.filter(number__in=chunk).values_list("number", "pk"))
-    for chunk in _chunks({r.rm_username for r in rows}):
+    for chunk in chunked({r.rm_username for r in rows}, BATCH):
         for user in User.objects.filter(username__in=chunk).only("pk", "username", "role"):
             people[user.username] = user
     years = list(PlanYear.objects.all())
@@ -248,7 +243,7 @@ def _existing(resolved) -> dict[tuple, CustomerRating]:
     months = {r.month for r, *_ in resolved}
     behaviour_ids = {b for *_, b in resolved}
     found = {}
-    for chunk in _chunks({a for _, a, _, _ in resolved}):
+    for chunk in chunked({a for _, a, _, _ in resolved}, BATCH):
         for rating in CustomerRating.objects.filter(
             contact__isnull=True,
             account_id__in=chunk,

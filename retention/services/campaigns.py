@@ -22,18 +22,18 @@ from django.db.models.aggregates import Max
 from django.utils import timezone
 
 from accounts.models import Account, AccountStatus, Position, ProductFamily, Segment, Tier
-from coaching.services.rating_import import (
+from org.access import require_role
+from org.models import Role, User
+from salesmgmt.imports import (
     ImportFileError,
     ImportRefused,
     ImportResult,
     RowError,
-    _chunks,
-    _text_lines,
+    chunked,
     error_report_rows,
     header_positions,
+    text_lines,
 )
-from org.access import require_role
-from org.models import Role, User
 from salesmgmt.workflow import InvalidTransition
 
 from ..models import Campaign, CampaignAccount
@@ -336,7 +336,7 @@ def _header(names: list[str]) -> dict[str, int]:
 
 def _read(binary_lines: Iterable[bytes], errors: list[RowError]) -> list[tuple[int, str, str]]:
     """(row, account number, reason) of every row whose values are fine on their own."""
-    reader = csv.reader(_text_lines(binary_lines))
+    reader = csv.reader(text_lines(binary_lines))
     rows = []
     try:
         names = next(reader, None)
@@ -382,7 +382,7 @@ def _read(binary_lines: Iterable[bytes], errors: list[RowError]) -> list[tuple[i
 def _resolve(rows, errors: list[RowError]) -> dict[int, str]:
     """Account id → reason for every good row; every problem is added to `errors`."""
     accounts = {}
-    for chunk in _chunks({number for _, number, _, _ in rows if number}):
+    for chunk in chunked({number for _, number, _, _ in rows if number}, BATCH):
         for number, pk, status in Account.objects.filter(number__in=chunk).values_list(
             "number", "pk", "status"
         ):
@@ -451,7 +451,7 @@ def prequalified_import(
 def _write(campaign_id: int, resolved: dict[int, str], today: datetime.date) -> ImportResult:
     _locked_open_campaign(campaign_id, today)
     existing = {}
-    for chunk in _chunks(set(resolved)):
+    for chunk in chunked(resolved, BATCH):
         for entry in CampaignAccount.objects.filter(campaign_id=campaign_id, account_id__in=chunk):
             existing[entry.account_id] = entry
     new, changed, unchanged = [], [], 0
