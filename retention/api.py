@@ -36,7 +36,7 @@ from org.access import (
     visible_teams,
 )
 from org.models import Role, Team, User
-from salesmgmt.api import IdFilter
+from salesmgmt.api import MAX_ID, IdFilter
 
 from .models import (
     Campaign,
@@ -51,8 +51,6 @@ from .selectors import campaigns as campaign_selectors
 from .selectors import departures as departure_selectors
 from .services import campaigns as campaign_services
 from .services import departures as departure_services
-
-MAX_ID = 2**63 - 1  # BigAutoField
 
 
 def _rms(request):

@@ -46,6 +46,10 @@ class OrderingFilter(filters.OrderingFilter):
         return ordering
 
 
+# The largest id a BigAutoField holds.
+MAX_ID = 2**63 - 1
+
+
 class IdFilter(django_filters.NumberFilter):
     """A filter on a record's id: a whole number the database can hold, or 400 naming the
     parameter (a plain NumberFilter takes `1.5e-69` or `1e38` and fails in the database)."""
@@ -54,7 +58,7 @@ class IdFilter(django_filters.NumberFilter):
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", 2**63 - 1)
+        kwargs.setdefault("max_value", MAX_ID)
         super().__init__(*args, **kwargs)
 
 
