@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -40,6 +41,16 @@ ZERO = Decimal("0")
 MONEY_FIELD = DecimalField(max_digits=18, decimal_places=2)
 # The two families the book's headline figures are about.
 HEADLINE_FAMILIES = (ProductFamily.LOAN, ProductFamily.DEPOSIT)
+
+
+def month_start(day: datetime.date) -> datetime.date:
+    """The first day of `day`'s month: how a month is named throughout (Position.month)."""
+    return day.replace(day=1)
+
+
+def month_end(month: datetime.date) -> datetime.date:
+    """The last day of `month`'s month."""
+    return month.replace(day=calendar.monthrange(month.year, month.month)[1])
 
 
 def add_months(month: datetime.date, months: int) -> datetime.date:

@@ -17,6 +17,7 @@ from django.db.models import Count, F, Max, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Activity, ActivityKind, Opportunity, OpportunityStatus
+from accounts.selectors import month_start
 from org.access import (
     visible_checkins,
     visible_commitments,
@@ -57,10 +58,6 @@ def _iso(value: datetime.date | datetime.datetime | None) -> str | None:
     if isinstance(value, datetime.datetime):
         return timezone.localtime(value).isoformat(timespec="minutes")
     return value.isoformat()
-
-
-def _month_start(day: datetime.date) -> datetime.date:
-    return day.replace(day=1)
 
 
 # --- the pages' querysets ----------------------------------------------------------------------
@@ -285,10 +282,10 @@ def plan_period(checkin: CheckIn) -> tuple[str, datetime.date | None]:
     if checkin.kind == Kind.WEEKLY:
         return "ytd", None
     if checkin.kind == Kind.MONTHLY:
-        return "month", _month_start(checkin.period_start)
+        return "month", month_start(checkin.period_start)
     if checkin.kind == Kind.QUARTERLY:
-        return "quarter", _month_start(checkin.period_end)
-    return "ytd", _month_start(checkin.period_end)
+        return "quarter", month_start(checkin.period_end)
+    return "ytd", month_start(checkin.period_end)
 
 
 def _json_ready(value):

@@ -27,7 +27,7 @@ from fractions import Fraction
 
 from django.db.models import Count, Q, QuerySet
 
-from accounts.selectors import add_months
+from accounts.selectors import add_months, month_start
 from org.access import (
     visible_improvement_plans,
     visible_people,
@@ -51,13 +51,9 @@ BANK_TOP = 10
 # --- months --------------------------------------------------------------------------------
 
 
-def month_of(day: datetime.date) -> datetime.date:
-    return day.replace(day=1)
-
-
 def month_range(first: datetime.date, last: datetime.date) -> list[datetime.date]:
     """The first days of the months from `first` to `last`, both included."""
-    months, month = [], month_of(first)
+    months, month = [], month_start(first)
     while month <= last:
         months.append(month)
         month = add_months(month, 1)
@@ -66,12 +62,12 @@ def month_range(first: datetime.date, last: datetime.date) -> list[datetime.date
 
 def year_months(plan_year: PlanYear) -> tuple[datetime.date, datetime.date]:
     """The first and the last month of the plan year (a fiscal year may not be January)."""
-    return month_of(plan_year.starts_on), month_of(plan_year.ends_on)
+    return month_start(plan_year.starts_on), month_start(plan_year.ends_on)
 
 
 def clamp_month(month: datetime.date, plan_year: PlanYear) -> datetime.date:
     first, last = year_months(plan_year)
-    return min(max(month_of(month), first), last)
+    return min(max(month_start(month), first), last)
 
 
 def parse_month(value: str | None) -> datetime.date | None:

@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.selectors import add_months
+from accounts.selectors import add_months, month_start
 from org.access import visible_checkins, visible_commitments
 from org.models import Role, Team, User
 from salesmgmt.workflow import Incomplete, InvalidTransition, save_versioned
@@ -48,10 +48,6 @@ class Occurrence:
 
 def _at(day: datetime.date, time: datetime.time) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, time))
-
-
-def _month_start(day: datetime.date) -> datetime.date:
-    return day.replace(day=1)
 
 
 def _review_of(closed_month: datetime.date, cadence: Cadence) -> tuple[str, datetime.date] | None:
@@ -95,7 +91,7 @@ def occurrences(cadence: Cadence, start: datetime.date, end: datetime.date) -> l
                     )
                 )
             monday += datetime.timedelta(days=7)
-    month = _month_start(start)
+    month = month_start(start)
     while month <= end:
         day = _weekday_on_or_after(month.replace(day=cadence.monthly_day))
         review = _review_of(add_months(month, -1), cadence)

@@ -25,7 +25,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from accounts.models import AccountStatus
-from accounts.selectors import add_months
+from accounts.selectors import add_months, month_start
 from planning.models import PlanYear
 
 from ..models import Behaviour, BehaviourSet, CustomerContact, CustomerRating, SurveyInvitation
@@ -38,10 +38,6 @@ BATCH = 1000
 
 
 # --- months --------------------------------------------------------------------------------
-
-
-def month_start(day: datetime.date) -> datetime.date:
-    return day.replace(day=1)
 
 
 def expiry_of(month: datetime.date) -> datetime.datetime:

@@ -56,7 +56,7 @@ def _query(request) -> str:
 def _months(plan_year: PlanYear, today: datetime.date) -> list[datetime.date]:
     """The months a page may show: the plan year's, up to this month."""
     first, last = selectors.year_months(plan_year)
-    return selectors.month_range(first, min(last, max(first, selectors.month_of(today))))
+    return selectors.month_range(first, min(last, max(first, selectors.month_start(today))))
 
 
 def _common(request, plan_year: PlanYear, month: datetime.date) -> dict:

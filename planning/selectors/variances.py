@@ -23,7 +23,6 @@ accounts, positions, ownership changes, activities, opportunities or target line
 
 from __future__ import annotations
 
-import calendar
 import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -43,7 +42,7 @@ from accounts.models import (
     Position,
     ProductFamily,
 )
-from accounts.selectors import add_months
+from accounts.selectors import add_months, month_end, month_start
 from org.models import User
 
 from ..models import (
@@ -167,14 +166,6 @@ def _round(value: Decimal, places: Decimal = CENT) -> Decimal:
 # --- time ---------------------------------------------------------------------------------
 
 
-def _first_of_month(day: datetime.date) -> datetime.date:
-    return day.replace(day=1)
-
-
-def _month_end(month: datetime.date) -> datetime.date:
-    return month.replace(day=calendar.monthrange(month.year, month.month)[1])
-
-
 def _month_index(plan_year: PlanYear, month: datetime.date) -> int:
     """1 for the plan year's first month, 12 for its last."""
     start = plan_year.starts_on
@@ -187,9 +178,9 @@ def closed_month(plan_year: PlanYear) -> datetime.date | None:
     latest = Position.objects.aggregate(m=Max("month"))["m"]
     if latest is None:
         return None
-    last = _first_of_month(plan_year.ends_on)
+    last = month_start(plan_year.ends_on)
     closed = min(latest, last)
-    return closed if closed >= _first_of_month(plan_year.starts_on) else None
+    return closed if closed >= month_start(plan_year.starts_on) else None
 
 
 @dataclass(frozen=True)
@@ -201,7 +192,7 @@ class _Period:
 
     @property
     def last_month(self) -> datetime.date:
-        return _first_of_month(self.end)
+        return month_start(self.end)
 
     @property
     def days(self) -> int:
@@ -211,8 +202,8 @@ class _Period:
 def _period(
     plan_year: PlanYear, period: str, month: datetime.date | None, closed: datetime.date
 ) -> _Period:
-    first = _first_of_month(plan_year.starts_on)
-    chosen = closed if month is None else _first_of_month(month)
+    first = month_start(plan_year.starts_on)
+    chosen = closed if month is None else month_start(month)
     chosen = max(first, min(chosen, closed))
     index = _month_index(plan_year, chosen)
     if period == "month":
@@ -227,7 +218,7 @@ def _period(
     end_month = add_months(first, end_index - 1)
     return _Period(
         start=start,
-        end=_month_end(end_month),
+        end=month_end(end_month),
         months=end_index - start_index + 1,
         elapsed=end_index,
     )
@@ -636,9 +627,9 @@ def _context(plan_year: PlanYear, period: str, **scope) -> _Context:
     )
     closed = None
     if row["latest"] is not None:
-        last = _first_of_month(plan_year.ends_on)
+        last = month_start(plan_year.ends_on)
         closed = min(row["latest"], last)
-        if closed < _first_of_month(plan_year.starts_on):
+        if closed < month_start(plan_year.starts_on):
             closed = None
     return _Context(
         closed=closed,
@@ -736,7 +727,7 @@ def rm_plan_versus_actual(
             )
 
     codes = {line.metric.code for line in lines}
-    base = add_months(_first_of_month(plan_year.starts_on), -1)
+    base = add_months(month_start(plan_year.starts_on), -1)
     owned: list[Account] = []
     book = None
     if codes & ACCOUNT_METRICS:

@@ -57,7 +57,7 @@ from accounts.models import (
     Position,
     ProductFamily,
 )
-from accounts.selectors import add_months
+from accounts.selectors import add_months, month_end
 from org.models import Role, Team, User
 
 from ..models import (
@@ -76,7 +76,6 @@ from ..selectors.variances import (
     NOTE_UNKNOWN_METRIC,
     ZERO,
     _as_date,
-    _month_end,
     _start_of_year,
     activities_figure,
     closed_month,
@@ -121,7 +120,7 @@ def _periods(month: list[datetime.date], e: int) -> list[_P]:
     """Every period of the year up to month index e: months, quarters to date, the year."""
 
     def period(kind, s, last):
-        return _P(kind, s, last, month[s], _month_end(month[last]))
+        return _P(kind, s, last, month[s], month_end(month[last]))
 
     periods = [period(PeriodKind.MONTH.value, i, i) for i in range(1, e + 1)]
     periods += [period(PeriodKind.QUARTER.value, q, min(q + 2, e)) for q in (1, 4, 7, 10) if q <= e]
@@ -182,7 +181,7 @@ def _approved_targets(plan_year: PlanYear) -> dict[tuple, dict[int, Decimal]]:
     return targets
 
 
-def _owners(e: int, month_end: list[datetime.date]) -> dict[int, list]:
+def _owners(e: int, month_ends: list[datetime.date]) -> dict[int, list]:
     """{account pk: [owner at month-end 1..e]} for the accounts with ownership changes (the
     rule of docs/metrics.md, dates in the bank's time zone). One query."""
     changes: dict[int, list] = defaultdict(list)
@@ -195,7 +194,7 @@ def _owners(e: int, month_end: list[datetime.date]) -> dict[int, list]:
     for account, history in changes.items():
         at_end = [None]
         for i in range(1, e + 1):
-            before = [new for day, _p, new in history if day <= month_end[i]]
+            before = [new for day, _p, new in history if day <= month_ends[i]]
             at_end.append(before[-1] if before else history[0][1])
         owners[account] = at_end
     return owners
@@ -261,7 +260,7 @@ def _compute(plan_year: PlanYear, closed: datetime.date) -> list[tuple]:
     first = plan_year.starts_on.replace(day=1)
     e = (closed.year - first.year) * 12 + closed.month - first.month + 1
     month = [add_months(first, i - 1) for i in range(0, 13)]  # month[0] = B
-    month_end = [_month_end(m) for m in month]
+    month_ends = [month_end(m) for m in month]
     base = month[0]
     periods = _periods(month, e)
     quarter_start = {i: (i - 1) // 3 * 3 + 1 for i in range(1, e + 1)}
@@ -269,7 +268,7 @@ def _compute(plan_year: PlanYear, closed: datetime.date) -> list[tuple]:
     metrics = list(Metric.objects.order_by("position", "name"))
     people = _people(plan_year)
     targets = _approved_targets(plan_year)
-    owners = _owners(e, month_end)
+    owners = _owners(e, month_ends)
     changed = Exists(OwnershipChange.objects.filter(account=OuterRef("pk")))
     changed_position = Exists(OwnershipChange.objects.filter(account=OuterRef("account")))
 
@@ -337,7 +336,7 @@ def _compute(plan_year: PlanYear, closed: datetime.date) -> list[tuple]:
                     acc.held += by_month[month[i]][2]
 
     # Work done: activities and won opportunities by person and month.
-    year_end = month_end[e]
+    year_end = month_ends[e]
     activities: dict[tuple, int] = defaultdict(int)
     for person, m, n in (
         Activity.objects.filter(date__gte=first, date__lte=year_end)
@@ -578,7 +577,7 @@ def forecasts_snapshot(*, today: datetime.date | None = None) -> int:
             rm__role=Role.RM,
             created_on__lt=month,
             expected_close__gte=month,
-            expected_close__lte=_month_end(month),
+            expected_close__lte=month_end(month),
         )
         .filter(Q(status=OpportunityStatus.OPEN) | Q(closed_on__gte=month))
         .values("rm", "probability")

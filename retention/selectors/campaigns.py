@@ -14,7 +14,6 @@ The rules are in docs/campaigns.md.
 
 from __future__ import annotations
 
-import calendar
 import datetime
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -31,6 +30,7 @@ from accounts.models import (
     ProductFamily,
 )
 from accounts.models import OpportunityStatus as OppStatus
+from accounts.selectors import month_start
 from org.access import sees_whole_bank, visible_accounts, visible_campaign_accounts
 from org.access import visible_campaigns as _visible_campaigns
 from org.models import Role, User
@@ -41,16 +41,8 @@ from ..services.campaigns import MANAGERS, holds_family, latest_closed_month
 ENDED = (AccountStatus.CLOSED, AccountStatus.LOST)
 
 
-def _first_of_month(day: datetime.date) -> datetime.date:
-    return day.replace(day=1)
-
-
 def _previous_month(month: datetime.date) -> datetime.date:
     return (month - datetime.timedelta(days=1)).replace(day=1)
-
-
-def _month_end(month: datetime.date) -> datetime.date:
-    return month.replace(day=calendar.monthrange(month.year, month.month)[1])
 
 
 @dataclass(frozen=True)
@@ -88,10 +80,10 @@ def campaign_window(campaign: Campaign, today: datetime.date | None = None, late
     today = today or timezone.localdate()
     if latest is ...:
         latest = latest_closed_month()
-    base_month = _previous_month(_first_of_month(campaign.starts_on))
+    base_month = _previous_month(month_start(campaign.starts_on))
     end_month = None
     if latest is not None:
-        end_month = min(latest, _first_of_month(campaign.ends_on))
+        end_month = min(latest, month_start(campaign.ends_on))
         if end_month <= base_month:
             end_month = None
     return Window(
