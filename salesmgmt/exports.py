@@ -91,25 +91,20 @@ def safe_filename(name: str) -> str:
 
 
 def csv_response(
-    filename: str, header: Sequence, rows: Iterable[Sequence], *, bom: bool = True
+    filename: str, header: Sequence, rows: Iterable[Sequence]
 ) -> StreamingHttpResponse:
     """A streamed CSV download: UTF-8 with a byte-order mark (so Excel reads the accents
     right), the header line first, then each row, every cell neutralised."""
     writer = csv.writer(Echo())
 
     def lines():
-        yield (BOM if bom else "") + writer.writerow([neutralise(v) for v in header])
+        yield BOM + writer.writerow([neutralise(v) for v in header])
         for row in rows:
             yield writer.writerow([neutralise(v) for v in row])
 
     response = StreamingHttpResponse(lines(), content_type=CONTENT_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{safe_filename(filename)}"'
     return response
-
-
-def wants_csv(request) -> bool:
-    """`?format=csv` on a list page asks for its download."""
-    return request.GET.get("format") == "csv"
 
 
 def export_format(request) -> str | None:
@@ -126,13 +121,12 @@ def export_response(
     rows: Iterable[Sequence],
     *,
     sheet_title: str,
-    bom: bool = True,
 ):
     """The download the request asks for (`export_format`): a streamed CSV or an Excel
     file, from the same header and rows. Call it only when `export_format(request)`."""
     if export_format(request) == "xlsx":
         return xlsx_response(f"{filename_stem}.xlsx", header, rows, sheet_title=sheet_title)
-    return csv_response(f"{filename_stem}.csv", header, rows, bom=bom)
+    return csv_response(f"{filename_stem}.csv", header, rows)
 
 
 # --- Excel -------------------------------------------------------------------------------------

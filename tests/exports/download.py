@@ -25,14 +25,13 @@ def fetch(client, user, url, fmt, **params):
     return response
 
 
-def csv_rows(response, *, bom=True) -> list[list[str]]:
-    """A streamed CSV download as rows of text (header first)."""
+def csv_rows(response) -> list[list[str]]:
+    """A streamed CSV download as rows of text (header first), after its byte-order mark."""
     assert isinstance(response, StreamingHttpResponse)
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     text = b"".join(response.streaming_content).decode("utf-8")
-    if bom:
-        assert text.startswith(BOM)
-        text = text[len(BOM) :]
+    assert text.startswith(BOM)
+    text = text[len(BOM) :]
     return list(csv.reader(io.StringIO(text)))
 
 
