@@ -26,6 +26,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from accounts.models import Account
+from accounts.selectors import month_start
 from org.models import Role, User
 from planning.models import PlanYear
 from salesmgmt.imports import (
@@ -36,11 +37,11 @@ from salesmgmt.imports import (
     chunked,
     error_report_rows,
     header_positions,
+    text_lines,
 )
-from salesmgmt.imports import text_lines as _text_lines
 
 from ..models import Behaviour, BehaviourSet, CustomerRating
-from .surveys import MAX_COMMENT, month_start, parse_month
+from .surveys import MAX_COMMENT, parse_month
 
 COLUMNS = ("account_number", "rm_username", "behaviour", "month", "rating", "comment")
 WORDS = {label.lower(): value for value, label in CustomerRating.Score.choices}
@@ -52,7 +53,6 @@ __all__ = [
     "ImportRefused",
     "ImportResult",
     "RowError",
-    "_text_lines",
     "error_report_rows",
     "header_positions",
     "import_ratings",
@@ -120,7 +120,7 @@ def _parse(fields: list[str], row: int, at: dict[str, int], errors: list[RowErro
 
 
 def _read(binary_lines: Iterable[bytes], errors: list[RowError]) -> list[_Row]:
-    reader = csv.reader(_text_lines(binary_lines))
+    reader = csv.reader(text_lines(binary_lines))
     try:
         names = next(reader, None)
         if not names:
