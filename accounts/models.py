@@ -7,6 +7,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 MONEY = {"max_digits": 18, "decimal_places": 2}
@@ -220,14 +221,56 @@ class ActivityKind(models.TextChoices):
     REVIEW = "review", "Review"
 
 
+class ActivityStatus(models.TextChoices):
+    """A planned activity is in the diary; a done one happened and counts (docs/metrics.md)."""
+
+    PLANNED = "planned", "Planned"
+    DONE = "done", "Done"
+
+
 class Activity(models.Model):
+    """A call, visit, meeting or review with a customer: planned ahead, or done.
+
+    Only done activities count towards activities per week. A leader who went along is a
+    participant (a joint call): it counts for the RM who recorded it and shows in the
+    leader's field observations. `next_step` with a due date is a follow-up on the RM's
+    list until it is marked done.
+    """
+
     kind = models.CharField(max_length=10, choices=ActivityKind.choices)
+    status = models.CharField(
+        max_length=8, choices=ActivityStatus.choices, default=ActivityStatus.DONE, db_index=True
+    )
     date = models.DateField()
     rm = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="activities"
     )
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="activities")
+    # The contact register lives with the survey contacts (coaching) today; a lazy
+    # reference keeps accounts free of an import from coaching (docs/decisions.md).
+    contact = models.ForeignKey(
+        "coaching.CustomerContact",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="activities",
+        verbose_name="customer contact met",
+    )
     outcome = models.TextField(blank=True)
+    next_step = models.CharField(max_length=200, blank=True)
+    next_step_due = models.DateField("next step due", null=True, blank=True)
+    next_step_done_on = models.DateField("next step done on", null=True, blank=True)
+    participants = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="joint_activities",
+        help_text="Colleagues who went along, e.g. the team leader on a joint visit.",
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1)
+
+    history = HistoricalRecords(m2m_fields=[participants])
 
     class Meta:
         ordering = ["-date", "-pk"]
@@ -235,6 +278,26 @@ class Activity(models.Model):
         indexes = [
             models.Index(fields=["rm", "date"], name="activity_rm_date"),
             models.Index(fields=["account", "-date"], name="activity_account_date"),
+            models.Index(
+                fields=["rm", "next_step_due"],
+                name="activity_open_follow_up",
+                condition=Q(next_step_due__isnull=False, next_step_done_on__isnull=True),
+            ),
+        ]
+        constraints = [
+            # A planned activity has no outcome yet: what happened is written when it is done.
+            models.CheckConstraint(
+                condition=Q(status=ActivityStatus.DONE) | Q(outcome=""),
+                name="activity_planned_has_no_outcome",
+            ),
+            models.CheckConstraint(
+                condition=Q(next_step_due__isnull=True) | ~Q(next_step=""),
+                name="activity_follow_up_has_next_step",
+            ),
+            models.CheckConstraint(
+                condition=Q(next_step_done_on__isnull=True) | Q(next_step_due__isnull=False),
+                name="activity_follow_up_done_has_due",
+            ),
         ]
 
     def __str__(self):
@@ -261,6 +324,32 @@ class OpportunityStatus(models.TextChoices):
     LOST = "lost", "Lost"
 
 
+class ForecastCategory(models.TextChoices):
+    """How sure the RM is of an open deal closing in its month (docs/metrics.md). Closed
+    deals are won or lost by their status; omitted leaves an open deal out of the forecast."""
+
+    PIPELINE = "pipeline", "Pipeline"
+    BEST_CASE = "best_case", "Best case"
+    COMMIT = "commit", "Commit"
+    OMITTED = "omitted", "Omitted"
+
+
+class LostReason(models.Model):
+    """Why a deal was lost: a list the administrator keeps, so losses can be counted."""
+
+    name = models.CharField(max_length=100, unique=True)
+    active = models.BooleanField(default=True, help_text="Inactive reasons stay on old deals.")
+    position = models.PositiveSmallIntegerField(default=0, help_text="Order in lists.")
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self):
+        return self.name
+
+
 class Opportunity(models.Model):
     """The pipeline: something an RM expects to sell, renew or keep."""
 
@@ -281,8 +370,19 @@ class Opportunity(models.Model):
     status = models.CharField(
         max_length=4, choices=OpportunityStatus.choices, default=OpportunityStatus.OPEN
     )
+    forecast_category = models.CharField(
+        max_length=10, choices=ForecastCategory.choices, default=ForecastCategory.PIPELINE
+    )
+    next_step = models.CharField(max_length=200, blank=True)
+    lost_reason = models.ForeignKey(
+        LostReason, on_delete=models.PROTECT, null=True, blank=True, related_name="opportunities"
+    )
+    lost_note = models.CharField(max_length=300, blank=True)
     created_on = models.DateField()
     closed_on = models.DateField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["expected_close", "pk"]
@@ -307,7 +407,54 @@ class Opportunity(models.Model):
                 ),
                 name="opportunity_closed_on_matches_status",
             ),
+            # A lost deal says why; only a lost deal has a reason.
+            models.CheckConstraint(
+                condition=(Q(status=OpportunityStatus.LOST) & Q(lost_reason__isnull=False))
+                | (~Q(status=OpportunityStatus.LOST) & Q(lost_reason__isnull=True)),
+                name="opportunity_lost_has_reason",
+            ),
         ]
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.product_id} {self.amount} ({self.account_id})"
+
+
+class OpportunityChange(models.Model):
+    """One change of an opportunity's stage, amount, close date or outcome: who, when,
+    from and to. The pipeline's win rate, days per stage and slipped deals read these;
+    the row written when the deal is created has no "from" values."""
+
+    opportunity = models.ForeignKey(Opportunity, on_delete=models.CASCADE, related_name="changes")
+    changed_at = models.DateTimeField(default=timezone.now)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    from_stage = models.CharField(max_length=12, choices=OpportunityStage.choices, blank=True)
+    to_stage = models.CharField(max_length=12, choices=OpportunityStage.choices, blank=True)
+    from_status = models.CharField(max_length=4, choices=OpportunityStatus.choices, blank=True)
+    to_status = models.CharField(max_length=4, choices=OpportunityStatus.choices, blank=True)
+    from_amount = models.DecimalField(**MONEY, null=True, blank=True)
+    to_amount = models.DecimalField(**MONEY, null=True, blank=True)
+    from_expected_close = models.DateField(null=True, blank=True)
+    to_expected_close = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["opportunity", "changed_at", "pk"]
+        indexes = [
+            models.Index(fields=["opportunity", "changed_at"], name="opp_change_opp_time"),
+            models.Index(fields=["changed_at"], name="opp_change_time"),
+        ]
+
+    def __str__(self):
+        return (
+            f"{self.opportunity_id} {self.changed_at:%Y-%m-%d}: {self.from_stage} → {self.to_stage}"
+        )
+
+    @property
+    def slipped(self) -> bool:
+        """The close date moved out."""
+        return bool(
+            self.from_expected_close
+            and self.to_expected_close
+            and self.to_expected_close > self.from_expected_close
+        )

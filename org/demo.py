@@ -47,6 +47,7 @@ from accounts.models import (
     AccountStatus,
     Activity,
     ActivityKind,
+    LostReason,
     Opportunity,
     OpportunityKind,
     OpportunityStage,
@@ -487,6 +488,13 @@ ACTIVITY_OUTCOMES = {
 }
 
 # Stages of an open opportunity, how often one sits in each, and its typical probability.
+DEMO_LOST_REASONS = (
+    "Price or rate",
+    "Lost to a competitor",
+    "Customer's plans changed",
+    "Credit declined",
+    "No decision",
+)
 OPEN_STAGES = (
     (OpportunityStage.LEAD, 30, 10),
     (OpportunityStage.QUALIFIED, 25, 25),
@@ -1178,6 +1186,12 @@ class _DemoBankBuilder:
         all_codes = [code for code, _, _ in PRODUCTS]
         kinds = (OpportunityKind.NEW_BUSINESS, OpportunityKind.CROSS_SELL, OpportunityKind.RENEWAL)
 
+        # The administrator's list of reasons (the migration creates it; a flushed test
+        # database has none).
+        self.lost_reasons = [
+            LostReason.objects.get_or_create(name=name, defaults={"position": i})[0].pk
+            for i, name in enumerate(DEMO_LOST_REASONS)
+        ]
         rows: list[Opportunity] = []
         for rm in self.rms:
             book = books_of.get(id(rm), [])
@@ -1255,6 +1269,9 @@ class _DemoBankBuilder:
             expected_close=expected,
             kind=kind,
             status=status,
+            lost_reason_id=(
+                rng.choice(self.lost_reasons) if status == OpportunityStatus.LOST else None
+            ),
             created_on=created,
             closed_on=closed,
         )

@@ -170,3 +170,15 @@ class Notification(models.Model):
 
     def __str__(self):
         return self.subject
+
+
+class CalendarFeed(models.Model):
+    """A person's private iCalendar feed: the token in the URL is the only key, so the
+    person can reset it (a new token) when the link has gone where it should not."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="calendar_feed")
+    token = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"Calendar feed of {self.user}"

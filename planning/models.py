@@ -684,13 +684,22 @@ class Variance(models.Model):
 
 class ForecastSnapshot(models.Model):
     """An RM's forecast for a month, frozen when the month begins (forecast accuracy needs
-    what was forecast, not what the pipeline says afterwards; docs/metrics.md)."""
+    what was forecast, not what the pipeline says afterwards; docs/metrics.md).
+
+    `amount` is the RM's submitted number where they submitted one (else the weighted
+    pipeline); `adjusted_amount` the leader's number where the leader changed it."""
+
+    class Source(models.TextChoices):
+        PIPELINE = "pipeline", "Weighted pipeline (nothing submitted)"
+        SUBMITTED = "submitted", "Submitted by the RM"
 
     rm = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="forecast_snapshots"
     )
     month = models.DateField()
     amount = models.DecimalField(max_digits=18, decimal_places=2)
+    adjusted_amount = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.PIPELINE)
     taken_at = models.DateTimeField()
 
     class Meta:
@@ -702,3 +711,104 @@ class ForecastSnapshot(models.Model):
 
     def __str__(self):
         return f"Forecast of {self.rm} for {self.month:%b %Y}: {self.amount}"
+
+
+class ForecastPeriod(models.TextChoices):
+    MONTH = "month", "Month"
+    QUARTER = "quarter", "Quarter"
+
+
+class ForecastSubmission(models.Model):
+    """What an RM says they will win in a month or a quarter, and the leader's view of it.
+
+    The system proposes the commit total (`proposed_amount`, kept as it was when the RM
+    submitted); the RM's `amount` may differ, with a note. The leader may adjust it
+    (`adjusted_amount`, with a note): the RM's own number stays beside it. Frozen into the
+    month's ForecastSnapshot when the month begins."""
+
+    rm = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="forecast_submissions"
+    )
+    period = models.CharField(max_length=8, choices=ForecastPeriod.choices)
+    period_start = models.DateField(help_text="First day of the month or quarter.")
+    proposed_amount = models.DecimalField(max_digits=18, decimal_places=2)
+    amount = models.DecimalField(max_digits=18, decimal_places=2)
+    note = models.TextField(blank=True)
+    submitted_at = models.DateTimeField()
+    adjusted_amount = models.DecimalField(max_digits=18, decimal_places=2, null=True, blank=True)
+    adjustment_note = models.TextField(blank=True)
+    adjusted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    adjusted_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-period_start", "rm"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rm", "period", "period_start"], name="forecast_submission_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(period_start__day=1), name="forecast_submission_first_day"
+            ),
+            models.CheckConstraint(
+                condition=Q(amount__gte=0)
+                & Q(proposed_amount__gte=0)
+                & (Q(adjusted_amount__isnull=True) | Q(adjusted_amount__gte=0)),
+                name="forecast_submission_gte_0",
+            ),
+            models.CheckConstraint(
+                condition=Q(adjusted_amount__isnull=True) | Q(adjusted_by__isnull=False),
+                name="forecast_submission_adjusted_by",
+            ),
+            models.CheckConstraint(
+                condition=Q(adjusted_by__isnull=True) | ~Q(adjusted_by=F("rm")),
+                name="forecast_submission_not_self_adjusted",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.rm} {self.period} {self.period_start:%Y-%m}: {self.amount}"
+
+    @property
+    def effective_amount(self):
+        """The number the team's forecast counts: the leader's where they adjusted it."""
+        return self.amount if self.adjusted_amount is None else self.adjusted_amount
+
+
+class TeamForecastSubmission(models.Model):
+    """The leader's forecast for the team for a month or a quarter: the sum of the RMs'
+    numbers as the leader left them, with a note."""
+
+    team = models.ForeignKey(
+        "org.Team", on_delete=models.CASCADE, related_name="forecast_submissions"
+    )
+    period = models.CharField(max_length=8, choices=ForecastPeriod.choices)
+    period_start = models.DateField()
+    amount = models.DecimalField(max_digits=18, decimal_places=2)
+    note = models.TextField(blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    submitted_at = models.DateTimeField()
+    version = models.PositiveIntegerField(default=1)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-period_start", "team"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "period", "period_start"], name="team_forecast_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(period_start__day=1), name="team_forecast_first_day"
+            ),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="team_forecast_gte_0"),
+        ]
+
+    def __str__(self):
+        return f"{self.team} {self.period} {self.period_start:%Y-%m}: {self.amount}"

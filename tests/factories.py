@@ -11,8 +11,10 @@ from accounts.models import (
     AccountStatus,
     Activity,
     ActivityKind,
+    LostReason,
     Opportunity,
     OpportunityKind,
+    OpportunityStatus,
     OwnershipChange,
     Position,
     Product,
@@ -158,7 +160,21 @@ class OpportunityFactory(factory.django.DjangoModelFactory):
     probability = 40
     expected_close = datetime.date(2027, 3, 31)
     kind = OpportunityKind.CROSS_SELL
+    status = OpportunityStatus.OPEN
     created_on = datetime.date(2026, 9, 1)
+    lost_reason = factory.Maybe(
+        factory.LazyAttribute(lambda o: o.status == OpportunityStatus.LOST),
+        yes_declaration=factory.SubFactory("tests.factories.LostReasonFactory"),
+        no_declaration=None,
+    )
+
+
+class LostReasonFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = LostReason
+        django_get_or_create = ("name",)
+
+    name = "Lost to a competitor"
 
 
 # --- planning ------------------------------------------------------------------------------
