@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views, views_imports
 
@@ -10,4 +10,6 @@ urlpatterns = [
     path("imports/", views_imports.imports_index, name="imports"),
     path("imports/positions/", views_imports.positions_import, name="import_positions"),
     path("imports/accounts/", views_imports.accounts_import, name="import_accounts"),
+    path("", include("accounts.urls_activities")),
+    path("", include("accounts.urls_pipeline")),
 ]

@@ -22,11 +22,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from org.access import visible_accounts
-from org.models import User
-from retention.models import CoverageChange
-
-from .models import (
+from accounts.models import (
     Account,
     Activity,
     Opportunity,
@@ -36,6 +32,9 @@ from .models import (
     ProductFamily,
     Tier,
 )
+from org.access import visible_accounts
+from org.models import User
+from retention.models import CoverageChange
 
 ZERO = Decimal("0")
 MONEY_FIELD = DecimalField(max_digits=18, decimal_places=2)

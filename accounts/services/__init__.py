@@ -1,4 +1,5 @@
-"""Recording the work done on accounts: activities and opportunities.
+"""Recording the work done on accounts: activities (services/activities.py) and the
+pipeline (services/pipeline.py). The rules both share stand here.
 
 An RM records work on the accounts they own or cover, in their own name; only the RM who
 recorded an activity or opportunity changes it. Whoever merely sees the account (the
@@ -13,10 +14,9 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import Account, Activity, Opportunity, OpportunityStatus
 from org.models import User
 from salesmgmt.workflow import InvalidTransition
-
-from .models import Account, Activity, Opportunity, OpportunityStatus
 
 
 def works_on(user: User, account: Account) -> bool:

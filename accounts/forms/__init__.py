@@ -1,0 +1,1 @@
+"""Forms of the book: activities (forms/activities.py) and the pipeline (forms/pipeline.py)."""
