@@ -432,13 +432,29 @@ STANDARD_MEASURES = (
 )
 
 
-def activity_figures(checkin: CheckIn, plan_year: PlanYear | None) -> dict:
-    """The RM's activities in the window by kind, per week, against the plan year's
-    ActivityStandard for the RM's style ("finder and minder" if none). Two queries."""
+def elapsed_window(
+    checkin: CheckIn, today: datetime.date
+) -> tuple[datetime.date, datetime.date, datetime.date]:
+    """(start, end, through): the activity window and its last elapsed day. A rate divides
+    by the weeks elapsed, never by weeks still to come: a semi-annual review read in its
+    tenth week is judged over ten weeks, not 26 (docs/checkins.md). `through` is before
+    `start` when nothing has elapsed yet."""
     start, end = activity_window(checkin)
-    weeks = Decimal((end - start).days + 1) / 7
+    return start, end, min(end, today)
+
+
+def activity_figures(
+    checkin: CheckIn, plan_year: PlanYear | None, *, today: datetime.date | None = None
+) -> dict:
+    """The RM's activities in the window up to `today` by kind, per elapsed week, against
+    the plan year's ActivityStandard for the RM's style ("finder and minder" if none). Two
+    queries. No day elapsed → counts 0 and no rates (None), not 0 a week."""
+    today = today or timezone.localdate()
+    start, end, through = elapsed_window(checkin, today)
+    elapsed_days = max((through - start).days + 1, 0)
+    weeks = Decimal(elapsed_days) / 7
     counts = dict(
-        Activity.objects.filter(rm=checkin.rm_id, date__gte=start, date__lte=end)
+        Activity.objects.filter(rm=checkin.rm_id, date__gte=start, date__lte=through)
         .values("kind")
         .annotate(n=Count("pk"))
         .values_list("kind", "n")
@@ -450,11 +466,18 @@ def activity_figures(checkin: CheckIn, plan_year: PlanYear | None) -> dict:
         if plan_year
         else None
     )
+
+    def rate(count):
+        return _round(count / weeks) if weeks else None
+
+    def on_course(per_week, expected):
+        return None if expected is None or per_week is None else per_week >= expected
+
     rows = []
     total_actual, total_standard = 0, Decimal(0)
     for key, label, kinds, standard_field in STANDARD_MEASURES:
         actual = sum(counts.get(kind, 0) for kind in kinds)
-        per_week = _round(actual / weeks)
+        per_week = rate(actual)
         expected = getattr(standard, standard_field) if standard else None
         total_actual += actual
         if expected is not None:
@@ -464,26 +487,30 @@ def activity_figures(checkin: CheckIn, plan_year: PlanYear | None) -> dict:
                 "key": key,
                 "label": label,
                 "count": actual,
-                "per_week": str(per_week),
+                "per_week": None if per_week is None else str(per_week),
                 "standard": None if expected is None else str(expected),
                 "expected": None if expected is None else str(_round(expected * weeks)),
-                "on_course": None if expected is None else per_week >= expected,
+                "on_course": on_course(per_week, expected),
             }
         )
-    total_per_week = _round(total_actual / weeks)
+    total_per_week = rate(total_actual)
     return {
         "start": _iso(start),
         "end": _iso(end),
+        # the last day counted and the weeks elapsed to it (the rates' divisor), beside
+        # the whole window's weeks
+        "through": _iso(through) if elapsed_days else None,
         "weeks": str(_round(weeks)),
+        "period_weeks": str(_round(Decimal((end - start).days + 1) / 7)),
         "style": RmStyle(style).label,
         "has_standard": standard is not None,
         "rows": rows,
         "total": {
             "count": total_actual,
-            "per_week": str(total_per_week),
+            "per_week": None if total_per_week is None else str(total_per_week),
             "standard": str(total_standard) if standard else None,
             "expected": str(_round(total_standard * weeks)) if standard else None,
-            "on_course": (total_per_week >= total_standard) if standard else None,
+            "on_course": on_course(total_per_week, total_standard if standard else None),
         },
     }
 
@@ -588,7 +615,7 @@ def checkin_figures(
         "plan_year": plan_year.year if plan_year else None,
         "plan": plan_figures(checkin, plan_year),
         "pipeline": pipeline_figures(checkin, today, since, since_last=last is not None),
-        "activities": activity_figures(checkin, plan_year),
+        "activities": activity_figures(checkin, plan_year, today=today),
         "commitments": checkin_commitments(checkin, now=now, since=since),
         "improvement_plans": improvement_plan_figures(checkin, viewer),
     }

@@ -127,7 +127,7 @@ def test_activities_of_the_week_are_counted_by_kind_against_the_standard(weekly,
     ]:
         ActivityFactory(account=account, date=day, kind=kind)
     ActivityFactory(account=AccountFactory(), date=WEEK, kind="call")  # someone else's
-    activities = checkin_figures(weekly)["activities"]
+    activities = checkin_figures(weekly, now=at(WEEK, 10))["activities"]
     rows = {
         r["key"]: (r["count"], r["per_week"], r["standard"], r["on_course"])
         for r in activities["rows"]
@@ -150,7 +150,7 @@ def test_a_monthly_review_counts_activities_per_calendar_week_of_the_month(rm, s
     )
     account = AccountFactory(owner=rm)
     ActivityFactory.create_batch(9, account=account, date=datetime.date(2027, 1, 20), kind="call")
-    activities = checkin_figures(checkin)["activities"]
+    activities = checkin_figures(checkin, now=at(datetime.date(2027, 2, 5), 15))["activities"]
     calls = activities["rows"][0]
     # 31 days are 4.43 weeks: 9 / 4.43 = 2.03 a week; the standard expects 2 * 4.43 = 8.86.
     assert (activities["weeks"], calls["per_week"], calls["expected"], calls["on_course"]) == (
@@ -159,6 +159,47 @@ def test_a_monthly_review_counts_activities_per_calendar_week_of_the_month(rm, s
         "8.86",
         True,
     )
+
+
+def test_a_review_read_before_its_period_ends_divides_by_the_weeks_elapsed_only(rm, standard):
+    # H1 2027 read on Friday 12 March: 1 January to 12 March is 71 days = 10.14 weeks.
+    # 25 calls are 25 * 7 / 71 = 2.46 a week, above the standard of 2 (expected so far 2 * 10.14 =
+    # 20.29). Divided by the whole half-year (181 days = 25.86 weeks) they would read 0.97
+    # a week, "below", for an RM ahead of pace.
+    checkin = review(
+        rm,
+        "semi_annual",
+        datetime.date(2027, 1, 1),
+        datetime.date(2027, 6, 30),
+        datetime.date(2027, 7, 5),
+    )
+    account = AccountFactory(owner=rm)
+    ActivityFactory.create_batch(25, account=account, date=datetime.date(2027, 2, 15), kind="call")
+    activities = checkin_figures(checkin, now=at(datetime.date(2027, 3, 12), 17))["activities"]
+    calls = activities["rows"][0]
+    assert (activities["through"], activities["weeks"], activities["period_weeks"]) == (
+        "2027-03-12",
+        "10.14",
+        "25.86",
+    )
+    assert (calls["per_week"], calls["expected"], calls["on_course"]) == ("2.46", "20.29", True)
+
+
+def test_activities_dated_after_the_day_the_figures_are_read_are_not_counted(rm, standard):
+    checkin = review(rm, "monthly", datetime.date(2027, 1, 1), datetime.date(2027, 1, 31), WEEK)
+    account = AccountFactory(owner=rm)
+    ActivityFactory(account=account, date=datetime.date(2027, 1, 7), kind="call")
+    ActivityFactory(account=account, date=datetime.date(2027, 1, 20), kind="call")  # to come
+    calls = checkin_figures(checkin, now=at(datetime.date(2027, 1, 14)))["activities"]["rows"][0]
+    # 14 days elapsed = 2 weeks: 1 call is 0.50 a week.
+    assert (calls["count"], calls["per_week"]) == (1, "0.50")
+
+
+def test_a_check_in_whose_window_has_not_begun_has_no_rates_not_zero(weekly, standard):
+    activities = checkin_figures(weekly, now=at(datetime.date(2027, 2, 1)))["activities"]
+    assert (activities["through"], activities["weeks"]) == (None, "0.00")
+    assert {r["per_week"] for r in activities["rows"]} == {None}
+    assert activities["total"]["on_course"] is None
 
 
 def test_an_rm_is_held_to_the_standard_of_their_style(rm, plan_year, weekly, standard):
