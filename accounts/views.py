@@ -9,6 +9,7 @@ from salesmgmt.exports import export_format, export_response, money
 
 from . import selectors
 from .filters import AccountFilter
+from .selectors.positions import account_positions
 
 CSV_HEADER = (
     "Number",
@@ -75,12 +76,14 @@ def book(request):
 @login_required
 def account_detail(request, pk):
     account = get_object_or_404(selectors.account_page(request.user), pk=pk)
+    positions = account_positions(account)
     return render(
         request,
         "accounts/detail.html",
         {
             "account": account,
-            "history": selectors.balance_history(account),
+            "positions": positions,
+            "history": positions.balance_history,
             "activities": selectors.recent_activities(account),
             "opportunities": selectors.open_opportunities(account),
             "risk": account_latest_risk(request.user, account),

@@ -205,26 +205,6 @@ def account_page(user: User) -> QuerySet[Account]:
     )
 
 
-def balance_history(account: Account, *, months: int = 36) -> dict:
-    """Month by month loan and deposit balances of one account, ready for a chart."""
-    rows = (
-        Position.objects.filter(account=account, product__family__in=HEADLINE_FAMILIES)
-        .values("month", "product__family")
-        .annotate(total=Sum("balance"))
-        .order_by("month")
-    )
-    by_month: dict[datetime.date, dict[str, Decimal]] = defaultdict(dict)
-    for row in rows:
-        by_month[row["month"]][row["product__family"]] = row["total"]
-    shown = sorted(by_month)[-months:]
-    # Floats only for drawing: the chart needs numbers, not exact money.
-    return {
-        "labels": [m.strftime("%b %Y") for m in shown],
-        "loan": [float(by_month[m].get(ProductFamily.LOAN, ZERO)) for m in shown],
-        "deposit": [float(by_month[m].get(ProductFamily.DEPOSIT, ZERO)) for m in shown],
-    }
-
-
 def recent_activities(account: Account, *, limit: int = 10) -> list[Activity]:
     return list(account.activities.select_related("rm")[:limit])
 
