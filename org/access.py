@@ -13,7 +13,7 @@ not change, is a 403 decided by the service that changes it.
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 
-from accounts.models import Account
+from accounts.models import Account, Opportunity
 from coaching.models import CheckIn, Commitment, CustomerRating, ImprovementPlan
 from org.models import Role, Team, User
 from planning.models import (
@@ -47,6 +47,12 @@ def visible_accounts(user: User) -> QuerySet[Account]:
     if user.role == Role.LEADER:
         return qs.filter(Q(owner__team__leader=user) | Q(covering_rm__team__leader=user))
     return qs.filter(Q(owner=user) | Q(covering_rm=user))
+
+
+def visible_opportunities(user: User) -> QuerySet[Opportunity]:
+    """Deals on the accounts `user` sees: the RM's own book, the leader's team's, the
+    bank's for executives and administrators."""
+    return Opportunity.objects.filter(account__in=visible_accounts(user).values("pk"))
 
 
 def visible_teams(user: User) -> QuerySet[Team]:
