@@ -670,14 +670,57 @@ def ratio_pct(numerator, denominator) -> Decimal | None:
     return pct(Fraction(Decimal(numerator)) / Fraction(Decimal(denominator)))
 
 
+# Attainment of a line measured in percentage points (retention, forecast accuracy,
+# product-mix share): each point short of the planned share costs 100 / POINTS_FLOOR
+# points of attainment, so POINTS_FLOOR points short (or more) is 0 % (docs/report-card.md).
+POINTS_FLOOR = 10
+
+RATIO, INVERSE, POINTS, POINTS_LOWER = "ratio", "inverse", "points", "points_lower"
+_TIMES, _MINUS = "\u00d7", "\u2212"
+RULES = {
+    RATIO: "actual \u00f7 planned",
+    INVERSE: "planned \u00f7 actual (lower is better)",
+    POINTS: f"100 {_MINUS} {100 // POINTS_FLOOR} {_TIMES} points short"
+    f" (0 at {POINTS_FLOOR} points short)",
+    POINTS_LOWER: f"100 {_MINUS} {100 // POINTS_FLOOR} {_TIMES} points over"
+    f" (lower is better; 0 at {POINTS_FLOOR} points over)",
+}
+
+
+def attainment_rule(metric) -> str:
+    """Which rule a line's attainment follows, by its metric's unit, kind and direction.
+
+    A share held against a planned share (a % metric of kind stock or level: retention,
+    tier-A retention, forecast accuracy, product-mix share) is judged by the points it
+    is short: 33 % retained against 90 % planned is 57 points short, 0 % attainment, where
+    33 / 90 would pay 37 %. Money, counts, ratios and growth % (a flow: how much of the
+    planned growth came) stay actual ÷ planned; lower is better inverts either."""
+    from planning.selectors.variances import LEVEL, METRIC_KIND, STOCK
+
+    lower = getattr(metric, "direction", None) == Metric.Direction.LOWER
+    in_points = getattr(metric, "unit", None) == Metric.Unit.PERCENT and METRIC_KIND.get(
+        getattr(metric, "code", None)
+    ) in (STOCK, LEVEL)
+    if in_points:
+        return POINTS_LOWER if lower else POINTS
+    return INVERSE if lower else RATIO
+
+
 def line_attainment(line) -> Decimal | None:
-    """100 * actual / planned (planned / actual when lower is better), capped to 0-150.
-    No figure when either is missing or the plan is not above zero."""
+    """The line's attainment by `attainment_rule`, kept between 0 and 150 %. No figure
+    when either is missing, or, for a ratio, when the plan is not above zero."""
     planned, actual = getattr(line, "planned", None), getattr(line, "actual", None)
-    if planned is None or actual is None or planned <= 0:
+    if planned is None or actual is None:
         return None
-    metric = getattr(line, "metric", None)
-    if getattr(metric, "direction", None) == Metric.Direction.LOWER:
+    rule = attainment_rule(getattr(line, "metric", None))
+    if rule in (POINTS, POINTS_LOWER):
+        ahead = Fraction(Decimal(actual)) - Fraction(Decimal(planned))
+        if rule == POINTS_LOWER:
+            ahead = -ahead
+        return cap(pct((100 + ahead * 100 / POINTS_FLOOR) / 100))
+    if planned <= 0:
+        return None
+    if rule == INVERSE:
         return ATTAINMENT_CAP if actual <= 0 else cap(ratio_pct(planned, actual))
     if actual < 0:
         return Decimal("0.00")
@@ -691,12 +734,35 @@ class ProductLine:
     planned: Decimal | None
     actual: Decimal | None
     attainment: Decimal | None
+    rule: str = RATIO
+
+    @property
+    def rule_label(self) -> str:
+        return RULES[self.rule]
+
+    @property
+    def in_points(self) -> bool:
+        return self.rule in (POINTS, POINTS_LOWER)
+
+    @property
+    def points(self) -> Decimal | None:
+        """For a points rule: actual - planned in points (negative when short)."""
+        if not self.in_points or self.planned is None or self.actual is None:
+            return None
+        return Decimal(self.actual) - Decimal(self.planned)
 
 
 def product_attainment(lines: Iterable) -> tuple[Decimal | None, list[ProductLine]]:
     """Σ weight * attainment / Σ weight over the lines that have a figure."""
     parts = [
-        ProductLine(line.metric, line.weight, line.planned, line.actual, line_attainment(line))
+        ProductLine(
+            line.metric,
+            line.weight,
+            line.planned,
+            line.actual,
+            line_attainment(line),
+            attainment_rule(line.metric),
+        )
         for line in lines
     ]
     counted = [p for p in parts if p.attainment is not None and p.weight]

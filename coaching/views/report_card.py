@@ -414,6 +414,8 @@ def compensation(request):
             "plan_years": list(PlanYear.objects.order_by("-year")),
             "teams": list(visible_teams(user)) if user.role != Role.RM else [],
             "team": team,
+            "points_floor": selectors.POINTS_FLOOR,
+            "points_cost": 100 // selectors.POINTS_FLOOR,
         },
     )
 

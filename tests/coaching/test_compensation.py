@@ -94,6 +94,66 @@ def test_line_attainment_when_lower_is_better_is_planned_over_actual():
     assert rc.line_attainment(Line(lower, 50, d(10), d(8))) == d("125.00")
 
 
+def test_a_retention_line_is_judged_by_the_points_it_is_short_not_by_a_ratio():
+    # Keeping a third of the book against 90 % planned: 57 points short. 33 / 90 would
+    # pay 36.67 % "attainment"; ten points short or more is 0 %.
+    assert rc.line_attainment(Line(metric("retention"), 40, d(90), d(33))) == d("0.00")
+
+
+@pytest.mark.parametrize(
+    ("code", "planned", "actual", "expected"),
+    [
+        ("tier_a_retention", "95.00", "95.00", "100.00"),  # on target
+        ("tier_a_retention", "95.00", "93.50", "85.00"),  # 1.5 points short: 100 - 15
+        ("retention", "90.00", "80.00", "0.00"),  # 10 points short: the floor
+        ("retention", "90.00", "92.00", "120.00"),  # 2 points ahead: 100 + 20
+        ("retention", "90.00", "99.00", "150.00"),  # the cap
+        ("forecast_accuracy", "90.00", "87.00", "70.00"),  # a level %: in points too
+    ],
+)
+def test_a_share_against_a_planned_share_costs_ten_points_a_point(code, planned, actual, expected):
+    line = Line(metric(code), 40, d(planned), d(actual))
+    assert rc.line_attainment(line) == d(expected)
+    assert rc.attainment_rule(line.metric) == rc.POINTS
+
+
+def test_a_lower_is_better_share_is_judged_by_the_points_it_is_over():
+    lower = Metric(code="retention", unit="percent", direction=Metric.Direction.LOWER)
+    assert rc.line_attainment(Line(lower, 50, d(17), d(19))) == d("80.00")
+    assert rc.line_attainment(Line(lower, 50, d(17), d(15))) == d("120.00")
+
+
+def test_growth_money_and_count_lines_stay_actual_over_planned():
+    # Growth % is a flow: 6 % of 5 % planned growth is 120 % of the planned growth.
+    assert rc.line_attainment(Line(metric("loan_growth"), 50, d(5), d(6))) == d("120.00")
+    assert rc.line_attainment(Line(metric("new_relationships"), 50, d(8), d(6))) == d("75.00")
+    assert rc.attainment_rule(metric("cross_sell_ratio")) == rc.RATIO
+
+
+def test_the_compensation_page_shows_each_lines_working(client, rm, plan_year, monkeypatch):
+    lines = [
+        Line(metric("loan_growth"), 60, d("5.00"), d("6.00")),
+        Line(metric("retention"), 40, d("90.00"), d("88.00")),
+    ]
+    monkeypatch.setattr(rc, "_plan_versus_actual", lambda rm, plan_year: Pva(lines))
+    client.force_login(rm)
+    response = client.get(url())
+    (row,) = response.context["view"].rows
+    assert [(p.rule, p.attainment) for p in row.product_lines] == [
+        (rc.RATIO, d("120.00")),
+        (rc.POINTS, d("80.00")),
+    ]
+    # (60 * 120 + 40 * 80) / 100 = 104
+    assert row.product == d("104.00")
+    body = response.content.decode()
+    assert 'data-metric="retention"' in body
+    assert "88.00\u00a0%" in body
+    assert "90.00\u00a0%" in body
+    assert "100 \u2212 10 \u00d7 points short" in body
+    assert "\u22122.00&nbsp;pp" in body
+    assert "80.00&nbsp;%" in body
+
+
 @pytest.mark.parametrize(
     ("planned", "actual"), [(None, d(1)), (d(1), None), (d(0), d(1)), (d(-2), d(1))]
 )
