@@ -4,10 +4,12 @@ writes go through accounts.services. See docs/api.md.
 """
 
 import django_filters
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from org.access import visible_accounts
+from org.access import visible_accounts, visible_opportunities
 from salesmgmt.api import IdFilter
 
 from . import services
@@ -16,7 +18,9 @@ from .models import (
     AccountStatus,
     Activity,
     ActivityKind,
+    LostReason,
     Opportunity,
+    OpportunityChange,
     OpportunityKind,
     OpportunityStage,
     OpportunityStatus,
@@ -88,7 +92,29 @@ class ActivitySerializer(_RecordSerializer):
 
 
 class OpportunitySerializer(_RecordSerializer):
+    """A deal. `probability` left out takes the stage's default; `status` won or lost
+    closes it as the `win/` and `lose/` actions do (lost needs `lost_reason`); `version`
+    as last read makes a stale change a 409."""
+
     product = serializers.SlugRelatedField(slug_field="code", queryset=Product.objects.all())
+    probability = serializers.IntegerField(
+        min_value=0,
+        max_value=100,
+        required=False,
+        help_text="Percent; left out, the stage's default (lead 10, qualified 25, "
+        "proposal 50, negotiation 70, closing 90).",
+    )
+    lost_reason = serializers.PrimaryKeyRelatedField(
+        queryset=LostReason.objects.filter(active=True),
+        required=False,
+        allow_null=True,
+        help_text="Why it was lost: an id from /lost-reasons/ (required when status is lost).",
+    )
+    version = serializers.IntegerField(
+        min_value=1,
+        required=False,
+        help_text="The deal's `version` as last read; an older one is refused (409).",
+    )
 
     class Meta:
         model = Opportunity
@@ -103,10 +129,66 @@ class OpportunitySerializer(_RecordSerializer):
             "expected_close",
             "kind",
             "status",
+            "forecast_category",
+            "next_step",
+            "lost_reason",
+            "lost_note",
             "created_on",
             "closed_on",
+            "version",
         ]
         read_only_fields = ["created_on", "closed_on"]
+
+
+class OpportunityChangeSerializer(serializers.ModelSerializer):
+    changed_by_username = serializers.CharField(
+        source="changed_by.username", read_only=True, default=None, allow_null=True
+    )
+    slipped = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = OpportunityChange
+        fields = [
+            "id",
+            "changed_at",
+            "changed_by",
+            "changed_by_username",
+            "from_stage",
+            "to_stage",
+            "from_status",
+            "to_status",
+            "from_amount",
+            "to_amount",
+            "from_expected_close",
+            "to_expected_close",
+            "slipped",
+        ]
+        read_only_fields = fields
+
+
+class OpportunityMoveSerializer(serializers.Serializer):
+    stage = serializers.ChoiceField(choices=OpportunityStage.choices)
+    version = serializers.IntegerField(min_value=1, required=False)
+
+
+class OpportunityWinSerializer(serializers.Serializer):
+    version = serializers.IntegerField(min_value=1, required=False)
+
+
+class OpportunityLoseSerializer(serializers.Serializer):
+    lost_reason = serializers.PrimaryKeyRelatedField(
+        queryset=LostReason.objects.filter(active=True),
+        help_text="An id from /lost-reasons/.",
+    )
+    lost_note = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    version = serializers.IntegerField(min_value=1, required=False)
+
+
+class LostReasonSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = LostReason
+        fields = ["id", "name", "position"]
+        read_only_fields = fields
 
 
 # --- filters -------------------------------------------------------------------------------
@@ -247,6 +329,10 @@ class ActivityViewSet(_RecordViewSet):
 
 
 class OpportunityViewSet(_RecordViewSet):
+    """Deals on the accounts the user sees (org.access.visible_opportunities); the deal's
+    RM changes it through accounts.services.pipeline: edit, `move/`, `win/`, `lose/`.
+    A closed deal is final (409); a stale `version` is 409; another's deal is 403."""
+
     model = Opportunity
     serializer_class = OpportunitySerializer
     filterset_class = OpportunityFilter
@@ -257,7 +343,81 @@ class OpportunityViewSet(_RecordViewSet):
     record_name = "opportunity"
 
     def get_queryset(self):
-        return super().get_queryset().select_related("product")
+        return visible_opportunities(self.request.user).select_related("product")
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        data.pop("version", None)
+        record = services.opportunity_create(user=request.user, **data)
+        return Response(self.get_serializer(record).data, status=201)
+
+    def update(self, request, *args, **kwargs):
+        record = self.get_object()
+        # Somebody else's deal is a 403 whatever the body says.
+        services.require_own(request.user, record)
+        serializer = self.get_serializer(
+            record, data=request.data, partial=kwargs.get("partial", False)
+        )
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        version = data.pop("version", None)
+        if data.get("status") != OpportunityStatus.LOST:
+            data.pop("lost_reason", None)
+            data.pop("lost_note", None)
+        record = services.opportunity_update(
+            user=request.user, opportunity=record, expected_version=version, **data
+        )
+        return Response(self.get_serializer(record).data)
+
+    def _act(self, request, body_class, service, **fixed):
+        record = self.get_object()
+        body = body_class(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = dict(body.validated_data)
+        version = data.pop("version", None)
+        record = service(
+            user=request.user, opportunity=record, expected_version=version, **data, **fixed
+        )
+        return Response(self.get_serializer(record).data)
+
+    @extend_schema(request=OpportunityMoveSerializer, responses=OpportunitySerializer)
+    @action(detail=True, methods=["post"])
+    def move(self, request, pk=None):
+        """Move the deal to another stage; the probability becomes the stage's default."""
+        return self._act(request, OpportunityMoveSerializer, services.opportunity_move)
+
+    @extend_schema(request=OpportunityWinSerializer, responses=OpportunitySerializer)
+    @action(detail=True, methods=["post"])
+    def win(self, request, pk=None):
+        """The deal is won: closed today at 100 %."""
+        return self._act(request, OpportunityWinSerializer, services.opportunity_win)
+
+    @extend_schema(request=OpportunityLoseSerializer, responses=OpportunitySerializer)
+    @action(detail=True, methods=["post"])
+    def lose(self, request, pk=None):
+        """The deal is lost, for a reason from /lost-reasons/: closed today at 0 %."""
+        return self._act(request, OpportunityLoseSerializer, services.opportunity_lose)
+
+    @extend_schema(request=None, responses=OpportunityChangeSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def history(self, request, pk=None):
+        """The deal's stage history, oldest first: who changed what, when, from and to."""
+        record = self.get_object()
+        changes = record.changes.select_related("changed_by").order_by("changed_at", "pk")
+        return Response(OpportunityChangeSerializer(changes, many=True).data)
+
+
+class LostReasonViewSet(viewsets.ReadOnlyModelViewSet):
+    """The reasons a deal can be lost for: the administrator's active list."""
+
+    serializer_class = LostReasonSerializer
+    pagination_class = None
+    filter_backends = []
+
+    def get_queryset(self):
+        return LostReason.objects.filter(active=True).order_by("position", "name", "pk")
 
 
 ROUTES = [
@@ -265,4 +425,5 @@ ROUTES = [
     ("positions", PositionViewSet, "position"),
     ("activities", ActivityViewSet, "activity"),
     ("opportunities", OpportunityViewSet, "opportunity"),
+    ("lost-reasons", LostReasonViewSet, "lost-reason"),
 ]

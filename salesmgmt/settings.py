@@ -268,7 +268,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        # One name per choice set the pipeline's deal and its stage history share.
+        "OpportunityStageEnum": "accounts.models.OpportunityStage",
+        "OpportunityStatusEnum": "accounts.models.OpportunityStatus",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "salesmgmt.api.document_errors",

@@ -63,11 +63,11 @@ class Totals:
 def totals(deals: QuerySet[Opportunity]) -> Totals:
     """Count, amount and weighted amount of `deals`, in one query."""
     row = deals.order_by().aggregate(
-        count=Count("pk"),
-        amount=Coalesce(Sum("amount"), Value(ZERO), output_field=MONEY_FIELD),
-        weighted=Coalesce(Sum(WEIGHTED), Value(ZERO), output_field=MONEY_FIELD),
+        n=Count("pk"),
+        total_amount=Coalesce(Sum("amount"), Value(ZERO), output_field=MONEY_FIELD),
+        total_weighted=Coalesce(Sum(WEIGHTED), Value(ZERO), output_field=MONEY_FIELD),
     )
-    return Totals(row["count"], row["amount"], row["weighted"])
+    return Totals(row["n"], row["total_amount"], row["total_weighted"])
 
 
 @dataclass
