@@ -20,6 +20,7 @@ from org.models import Role
 from salesmgmt import imports as core
 
 from . import imports
+from .services import activity_import
 
 # The page lists this many bad rows; the downloadable report has all of them.
 SHOWN_ERRORS = 200
@@ -54,6 +55,16 @@ KINDS = {
         imports.ACCOUNT_COLUMNS,
         "CB00000001,Harbour Foods Ltd,Professional services,A,rm1,active,2019-03-01,,,2027-06-30",
         "import_accounts",
+    ),
+    "activities": Kind(
+        "activities",
+        "Import activities from a CRM export",
+        "activities",
+        "Activities file (CSV)",
+        activity_import.COLUMNS,
+        "rm1,CB00000001,visit,2026-11-30,done,Reviewed the credit line,Send the term sheet,"
+        "2026-12-07",
+        "import_activities",
     ),
 }
 
@@ -92,7 +103,9 @@ def _import_page(request, kind: Kind):
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            result = getattr(imports, kind.service)(upload, by=request.user)
+            # The activities' import is the activity services' (accounts.services).
+            module = activity_import if kind.slug == "activities" else imports
+            result = getattr(module, kind.service)(upload, by=request.user)
         except core.ImportFileError as error:
             form.add_error("file", str(error))
         except core.ImportRefused as refused:
@@ -122,3 +135,8 @@ def positions_import(request):
 @login_required
 def accounts_import(request):
     return _import_page(request, KINDS["accounts"])
+
+
+@login_required
+def activities_import(request):
+    return _import_page(request, KINDS["activities"])

@@ -20,7 +20,8 @@ def home(request):
         return redirect("org:bank")
     if user.role == Role.LEADER:
         return redirect("org:my_team")
-    return redirect("accounts:book")
+    # An RM's day starts from their week: what is planned, what is done, what is due.
+    return redirect("accounts:my_week")
 
 
 @login_required
@@ -58,7 +59,7 @@ def team_overview(request, pk):
 @login_required
 def bank_overview(request):
     require_role(request.user, Role.EXECUTIVE, Role.ADMIN)
-    lines, month = selectors.bank_overview(request.user)
+    lines, month, activities = selectors.bank_overview(request.user)
     adherence = selectors.leader_adherence(request.user, [line.subject for line in lines])
     plan_year = current_plan_year()
     card = bank_report_card(request.user, plan_year) if plan_year else None
@@ -68,6 +69,7 @@ def bank_overview(request):
         {
             "lines": lines,
             "month": month,
+            "activities": activities,
             "adherence": adherence,
             "adherence_weeks": selectors.ADHERENCE_WEEKS,
             "improved": _rankings(card),

@@ -55,7 +55,7 @@ def hold(account, product, *, now, year_ago):
 @pytest.mark.parametrize(
     ("role_fixture", "landing"),
     [
-        ("rm", "/accounts/"),
+        ("rm", "/accounts/week/"),
         ("executive", "/bank/"),
         ("administrator", "/admin/"),
     ],
@@ -87,14 +87,14 @@ def test_login_page_has_labelled_fields(client):
     assert re.search(r'<label\s+for="id_password"', response.text)
 
 
-def test_logging_in_with_the_form_lands_an_rm_on_my_book(client, rm):
+def test_logging_in_with_the_form_lands_an_rm_on_my_week(client, rm):
     response = client.post(
         reverse("login"),
         {"username": rm.username, "password": "correct-horse-battery"},
         follow=True,
     )
-    assert response.request["PATH_INFO"] == reverse("accounts:book")
-    assert "My book" in response.text
+    assert response.request["PATH_INFO"] == reverse("accounts:my_week")
+    assert "My week" in response.text
 
 
 def test_repeated_failed_logins_lock_the_login(client, rm, settings):

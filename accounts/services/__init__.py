@@ -8,10 +8,7 @@ The caller looks the records up through the access layer, so what the user may n
 never reaches these functions (404 before).
 """
 
-import datetime
-
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 
 from accounts.models import Account, Activity, Opportunity
 from org.models import User
@@ -33,30 +30,16 @@ def require_own(user: User, record: Activity | Opportunity) -> None:
         raise PermissionDenied("Only the RM who recorded this may change it.")
 
 
-@transaction.atomic
-def activity_create(
-    *, user: User, account: Account, kind: str, date: datetime.date, outcome: str = ""
-) -> Activity:
-    require_works_on(user, account)
-    activity = Activity(account=account, rm=user, kind=kind, date=date, outcome=outcome)
-    activity.full_clean()
-    activity.save()
-    return activity
-
-
-@transaction.atomic
-def activity_update(*, user: User, activity: Activity, **changes) -> Activity:
-    """Change one's own activity: kind, date, outcome, or the account (one they work on)."""
-    activity = Activity.objects.select_for_update(of=("self",)).get(pk=activity.pk)
-    require_own(user, activity)
-    if "account" in changes and changes["account"].pk != activity.account_id:
-        require_works_on(user, changes["account"])
-    for name, value in changes.items():
-        setattr(activity, name, value)
-    activity.full_clean()
-    activity.save()
-    return activity
-
+# The activity services, where callers have always found them (accounts.services).
+from .activities import (  # noqa: E402, F401
+    activity_complete,
+    activity_create,
+    activity_delete,
+    activity_log,
+    activity_plan,
+    activity_update,
+    follow_up_done,
+)
 
 # The pipeline's services, where callers have always found them (accounts.services).
 from .pipeline import (  # noqa: E402, F401

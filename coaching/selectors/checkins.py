@@ -16,8 +16,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import Count, F, Max, Q, QuerySet
 from django.utils import timezone
 
-from accounts.models import Activity, ActivityKind, Opportunity, OpportunityStatus
+from accounts.models import Activity, ActivityStatus, Opportunity, OpportunityStatus
 from accounts.selectors import month_start
+from accounts.selectors.activities import STANDARD_MEASURES
 from org.access import (
     visible_checkins,
     visible_commitments,
@@ -27,6 +28,7 @@ from org.access import (
 from org.models import RmStyle, Role, Team, User
 from planning.models import ActivityStandard, PlanYear
 from planning.selectors.plans import rm_target_lines
+from planning.selectors.product_mix import rm_product_mix
 from planning.selectors.variances import rm_plan_versus_actual
 
 from ..models import CheckIn, Commitment
@@ -419,17 +421,8 @@ def activity_window(checkin: CheckIn) -> tuple[datetime.date, datetime.date]:
     return checkin.period_start, checkin.period_end
 
 
-# Activity kinds as the standard counts them: a meeting is a visit (docs/metrics.md).
-STANDARD_MEASURES = (
-    ("calls", "Calls", (ActivityKind.CALL,), "calls_per_week"),
-    (
-        "visits",
-        "Visits and meetings",
-        (ActivityKind.VISIT, ActivityKind.MEETING),
-        "visits_per_week",
-    ),
-    ("reviews", "Reviews", (ActivityKind.REVIEW,), "reviews_per_week"),
-)
+# Activity kinds as the standard counts them (a meeting is a visit, docs/metrics.md):
+# STANDARD_MEASURES, one table for the check-in and the RM's week.
 
 
 def elapsed_window(
@@ -454,7 +447,10 @@ def activity_figures(
     elapsed_days = max((through - start).days + 1, 0)
     weeks = Decimal(elapsed_days) / 7
     counts = dict(
-        Activity.objects.filter(rm=checkin.rm_id, date__gte=start, date__lte=through)
+        # Only done activities count; a plan is not an activity yet (docs/metrics.md).
+        Activity.objects.filter(
+            rm=checkin.rm_id, status=ActivityStatus.DONE, date__gte=start, date__lte=through
+        )
         .values("kind")
         .annotate(n=Count("pk"))
         .values_list("kind", "n")
@@ -513,6 +509,34 @@ def activity_figures(
             "on_course": on_course(total_per_week, total_standard if standard else None),
         },
     }
+
+
+def joint_calls(checkin: CheckIn) -> list[dict]:
+    """The RM's done activities in the check-in's window that the check-in's leader went
+    along on: what the leader's field observations are about. One query. They count for
+    the RM (they are the RM's activity rows), once."""
+    start, end = activity_window(checkin)
+    rows = (
+        Activity.objects.filter(
+            rm=checkin.rm_id,
+            status=ActivityStatus.DONE,
+            date__gte=start,
+            date__lte=end,
+            participants=checkin.leader_id,
+        )
+        .select_related("account")
+        .order_by("date", "pk")
+    )
+    return [
+        {
+            "id": a.pk,
+            "date": _iso(a.date),
+            "kind": a.get_kind_display(),
+            "account": a.account.name,
+            "outcome": a.outcome,
+        }
+        for a in rows
+    ]
 
 
 def checkin_name(checkin: CheckIn) -> str:
@@ -598,6 +622,15 @@ def improvement_plan_figures(checkin: CheckIn, viewer: User | None = None) -> li
     ]
 
 
+def product_mix_figures(checkin: CheckIn, plan_year: PlanYear | None) -> dict | None:
+    """The RM's product mix against the standard for the period the plan versus actual
+    discusses (planning.selectors.product_mix). Three queries; None without a plan year."""
+    if plan_year is None:
+        return None
+    period, month = plan_period(checkin)
+    return rm_product_mix(checkin.rm, plan_year=plan_year, period=period, month=month).as_json()
+
+
 def checkin_figures(
     checkin: CheckIn, *, viewer: User | None = None, now: datetime.datetime | None = None
 ) -> dict:
@@ -616,8 +649,10 @@ def checkin_figures(
         "plan": plan_figures(checkin, plan_year),
         "pipeline": pipeline_figures(checkin, today, since, since_last=last is not None),
         "activities": activity_figures(checkin, plan_year, today=today),
+        "joint_calls": joint_calls(checkin),
         "commitments": checkin_commitments(checkin, now=now, since=since),
         "improvement_plans": improvement_plan_figures(checkin, viewer),
+        "product_mix": product_mix_figures(checkin, plan_year),
     }
 
 

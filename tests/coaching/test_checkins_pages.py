@@ -539,9 +539,11 @@ def test_my_check_ins_query_count_does_not_grow(client, rm, rows, django_assert_
 
 # session, user, check-in; live figures: plan year, the last completed check-in, plan versus
 # actual (closed month, target sets, lines, book, positions, activities), opportunities,
-# activities by kind, the standard, commitments, improvement plans; the bell's unread count
+# activities by kind, the standard, the joint calls with the leader, commitments,
+# improvement plans; the product mix against the standard (+3: closed month with the
+# year's standard, the RM's target line, won new business); the bell's unread count
 # (org.context_processors, +1 since the notifications).
-CHECKIN_SCREEN_QUERIES = 18
+CHECKIN_SCREEN_QUERIES = 22
 # session, user, check-in: the figures come from the snapshot; the bell's unread count.
 COMPLETED_SCREEN_QUERIES = 4
 # session, user, teams, RMs, check-ins, adherence; the bell's unread count.
