@@ -7,6 +7,7 @@ app_name = "planning"
 urlpatterns = [
     path("", include("planning.urls_targets")),
     path("", include("planning.urls_plans")),
+    path("", include("planning.urls_forecasts")),
     path("signoff/", signoff.dashboard, name="signoff"),
     path("signoff/decide/", signoff.decide, name="signoff_decide"),
 ]

@@ -381,6 +381,14 @@ def product_mix_figure(won: dict[str, Decimal], standards: dict[str, Decimal]):
     return HUNDRED * fit / standard_total, ""
 
 
+def frozen_forecast(scope: str, amount: Decimal, adjusted_amount: Decimal | None) -> Decimal:
+    """F(m) of one RM's snapshot as it counts for `scope`: an RM is measured on their own
+    number; a team and the bank on the number as the leader left it (docs/metrics.md)."""
+    if scope == Scope.RM or adjusted_amount is None:
+        return amount
+    return adjusted_amount
+
+
 def forecast_figure(months: list[tuple[Decimal, Decimal]]):
     """`months`: (frozen forecast F(m), won A(m)) for each month of the period that has a
     snapshot; the months without one are left out (docs/metrics.md, "The nightly job")."""
@@ -491,12 +499,14 @@ def _product_mix(won_rows: list, standards: dict[str, Decimal]):
 
 
 def _forecast(rm: User, won_rows: list, p: _Period):
-    """F(m) from the RM's snapshots of the period's months, A(m) from what they won."""
-    frozen = dict(
-        ForecastSnapshot.objects.filter(
+    """F(m) from the RM's snapshots of the period's months (their own number, never the
+    leader's adjustment), A(m) from what they won."""
+    frozen = {
+        m: frozen_forecast(Scope.RM, amount, adjusted)
+        for m, amount, adjusted in ForecastSnapshot.objects.filter(
             rm=rm, month__gte=p.start, month__lte=p.last_month
-        ).values_list("month", "amount")
-    )
+        ).values_list("month", "amount", "adjusted_amount")
+    }
     won: dict[datetime.date, Decimal] = defaultdict(lambda: ZERO)
     for m, _family, _kind, total in won_rows:
         won[_as_date(m)] += total

@@ -61,7 +61,9 @@ from accounts.selectors import add_months, month_end
 from org.models import Role, Team, User
 
 from ..models import (
+    ForecastPeriod,
     ForecastSnapshot,
+    ForecastSubmission,
     Metric,
     PeriodKind,
     PlanYear,
@@ -82,6 +84,7 @@ from ..selectors.variances import (
     compare,
     cross_sell_figure,
     forecast_figure,
+    frozen_forecast,
     growth_figure,
     new_relationships_figure,
     product_mix_figure,
@@ -371,11 +374,12 @@ def _compute(plan_year: PlanYear, closed: datetime.date) -> list[tuple]:
         )
     )
     frozen: dict[tuple, Decimal] = {}  # (scope, month) -> Σ F(m)
-    for person, m, amount in ForecastSnapshot.objects.filter(
+    for person, m, amount, adjusted in ForecastSnapshot.objects.filter(
         month__gte=first, month__lte=closed
-    ).values_list("rm", "month", "amount"):
+    ).values_list("rm", "month", "amount", "adjusted_amount"):
         for scope in people.scopes_of(person):
-            frozen[(scope, m)] = frozen.get((scope, m), ZERO) + amount
+            f = frozen_forecast(scope[0], amount, adjusted)
+            frozen[(scope, m)] = frozen.get((scope, m), ZERO) + f
 
     scopes = (
         [(Scope.RM.value, pk) for pk in people.rms]
@@ -558,19 +562,29 @@ def variances_recompute(*, today: datetime.date | None = None) -> int:
 
 
 def forecasts_snapshot(*, today: datetime.date | None = None) -> int:
-    """Freeze each active RM's forecast F(m) for the month containing `today`: the open
-    opportunities at the month's start expected to close in it, amount x probability. Only
-    the first run in a month records anything (one snapshot per RM and month). Returns the
-    number of snapshots taken. Three queries."""
+    """Freeze each active RM's forecast F(m) for the month containing `today`: the RM's
+    submitted month forecast where there is one (`amount` their number, `adjusted_amount`
+    the leader's), else the open opportunities at the month's start expected to close in
+    it, amount x probability. An RM who has left (`departed_on` on or before the month's
+    first day) gets none, whatever `is_active` says. Only the first run in a month records
+    anything (one snapshot per RM and month). Returns the number of snapshots taken. Four
+    queries."""
     today = today or timezone.localdate()
     month = today.replace(day=1)
     rms = list(
         User.objects.filter(role=Role.RM, is_active=True)
+        .filter(Q(departed_on__isnull=True) | Q(departed_on__gt=month))
         .exclude(forecast_snapshots__month=month)
         .values_list("pk", flat=True)
     )
     if not rms:
         return 0
+    submitted = {
+        rm: (amount, adjusted)
+        for rm, amount, adjusted in ForecastSubmission.objects.filter(
+            rm_id__in=rms, period=ForecastPeriod.MONTH, period_start=month
+        ).values_list("rm_id", "amount", "adjusted_amount")
+    }
     forecast: dict[int, Decimal] = defaultdict(lambda: ZERO)
     for rm, probability, total in (
         Opportunity.objects.filter(
@@ -587,15 +601,27 @@ def forecasts_snapshot(*, today: datetime.date | None = None) -> int:
     ):
         forecast[rm] += total * probability / 100
     now = timezone.now()
-    snapshots = [
-        ForecastSnapshot(
+
+    def snapshot(rm: int) -> ForecastSnapshot:
+        if rm in submitted:
+            amount, adjusted = submitted[rm]
+            return ForecastSnapshot(
+                rm_id=rm,
+                month=month,
+                amount=amount,
+                adjusted_amount=adjusted,
+                source=ForecastSnapshot.Source.SUBMITTED,
+                taken_at=now,
+            )
+        return ForecastSnapshot(
             rm_id=rm,
             month=month,
             amount=forecast[rm].quantize(Decimal("0.01"), rounding=ROUND_HALF_UP),
+            source=ForecastSnapshot.Source.PIPELINE,
             taken_at=now,
         )
-        for rm in rms
-    ]
+
+    snapshots = [snapshot(rm) for rm in rms]
     with transaction.atomic():
         ForecastSnapshot.objects.bulk_create(snapshots, ignore_conflicts=True, batch_size=2000)
     return len(snapshots)
