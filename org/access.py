@@ -13,7 +13,7 @@ not change, is a 403 decided by the service that changes it.
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 
-from accounts.models import Account, Opportunity
+from accounts.models import Account, Activity, Opportunity
 from coaching.models import CheckIn, Commitment, CustomerRating, ImprovementPlan
 from org.models import Role, Team, User
 from planning.models import (
@@ -55,6 +55,26 @@ def visible_opportunities(user: User) -> QuerySet[Opportunity]:
     """Deals on the accounts `user` sees: the RM's own book, the leader's team's, the
     bank's for executives and administrators."""
     return Opportunity.objects.filter(account__in=visible_accounts(user).values("pk"))
+
+
+def visible_activities(user: User) -> QuerySet[Activity]:
+    """Activities `user` may see: those on the accounts they see (the account page's
+    history), those of the RMs they see (their own, their team's, the bank's), and the
+    joint calls they went along on (docs/activities.md)."""
+    qs = Activity.objects.all()
+    if not user.is_authenticated or not user.is_active:
+        return qs.none()
+    if sees_whole_bank(user):
+        return qs
+    joint = Q(pk__in=Activity.participants.through.objects.filter(user=user).values("activity_id"))
+    if user.role == Role.LEADER:
+        return qs.filter(
+            Q(rm__team__leader=user)
+            | Q(account__owner__team__leader=user)
+            | Q(account__covering_rm__team__leader=user)
+            | joint
+        )
+    return qs.filter(Q(rm=user) | Q(account__owner=user) | Q(account__covering_rm=user) | joint)
 
 
 def visible_teams(user: User) -> QuerySet[Team]:

@@ -250,6 +250,15 @@ REST_FRAMEWORK = {
 # The management commands read files from disk and have no limit.
 IMPORT_MAX_UPLOAD_MB = env.int("IMPORT_MAX_UPLOAD_MB", default=200)
 
+# Days an RM may change or delete an activity they recorded; then it is locked, so the
+# week's figures a leader read stay what they were (docs/activities.md).
+ACTIVITY_EDIT_DAYS = env.int("ACTIVITY_EDIT_DAYS", default=7)
+
+# Customers who must have rated an RM before an RB score counts (shown, averaged, paid
+# on, ranked as most improved); a year's signed-off behaviour set may set its own
+# (docs/report-card.md, "Enough ratings").
+RB_MIN_RATERS = env.int("RB_MIN_RATERS", default=5)
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Flightpath API",
     "DESCRIPTION": (
