@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 
+from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 
 from accounts.selectors import add_months, month_start
@@ -41,7 +42,6 @@ from planning.selectors.common import current_plan_year
 from ..models import Behaviour, BehaviourSet, CustomerRating, ImprovementPlan
 
 GOOD = CustomerRating.Score.GOOD
-DEFAULT_MIN_RATINGS = 5
 TREND_MONTHS = 12
 COMMENTS_SHOWN = 50
 ATTAINMENT_CAP = Decimal("150.00")
@@ -159,28 +159,54 @@ def arrow(now: Decimal | None, before: Decimal | None) -> str:
 
 
 Key = tuple[int, int, datetime.date]  # rm, behaviour, month
+# Who answered: the contact, or the account where the rating has no contact (back office,
+# imports key those by account). Six answers of one survey are one rater.
+Rater = tuple[str, int]
+Raters = dict[tuple[int, datetime.date], set[Rater]]  # (rm, month) -> raters
 
 
-def _tallies(ratings: QuerySet[CustomerRating], first, last) -> dict[Key, Tally]:
-    """One grouped query: ratings per RM, behaviour and month from `first` to `last`."""
+def _tallies(ratings: QuerySet[CustomerRating], first, last) -> tuple[dict[Key, Tally], Raters]:
+    """One grouped query: ratings per RM, behaviour, month and rater from `first` to
+    `last` (a rater answers a behaviour once a month, so the rows are at most the
+    ratings); summed per RM, behaviour and month, and the raters per RM and month."""
     rows = (
         ratings.filter(month__gte=first, month__lte=last)
-        .values("rm", "behaviour", "month")
+        .values("rm", "behaviour", "month", "contact", "account")
         .annotate(n=Count("pk"), good=Count("pk", filter=Q(rating__gte=GOOD)))
-        .values_list("rm", "behaviour", "month", "n", "good")
+        .values_list("rm", "behaviour", "month", "contact", "account", "n", "good")
         .order_by()
     )
-    return {(rm, b, month): Tally(n, good) for rm, b, month, n, good in rows}
+    tallies: dict[Key, Tally] = defaultdict(Tally)
+    raters: Raters = defaultdict(set)
+    for rm, b, month, contact, account, n, good in rows:
+        tallies[rm, b, month] += Tally(n, good)
+        raters[rm, month].add(("contact", contact) if contact else ("account", account))
+    return dict(tallies), raters
 
 
 class Scoreboard:
     """The counts of one query, summed the ways the pages need."""
 
-    def __init__(self, tallies: Mapping[Key, Tally], weights: Mapping[int, int]):
+    def __init__(
+        self,
+        tallies: Mapping[Key, Tally],
+        weights: Mapping[int, int],
+        raters: Raters | None = None,
+    ):
         self.weights = weights
+        self._raters = raters or {}
         self._by_rm_month: dict[tuple[int, datetime.date], dict[int, Tally]] = defaultdict(dict)
         for (rm, b, month), t in tallies.items():
             self._by_rm_month[rm, month][b] = t
+
+    def raters(self, rms: Iterable[int], months: Iterable[datetime.date]) -> int:
+        """How many customers rated `rms` in `months` (each counted once)."""
+        months = list(months)
+        seen: set[Rater] = set()
+        for rm in rms:
+            for month in months:
+                seen |= self._raters.get((rm, month), set())
+        return len(seen)
 
     def rm_month(self, rm: int, month: datetime.date) -> dict[int, Tally]:
         return self._by_rm_month.get((rm, month), {})
@@ -196,7 +222,11 @@ class Scoreboard:
         return dict(summed)
 
     def count(self, rm: int, month: datetime.date) -> int:
+        """Ratings (answers) of `rm` in `month`; shown beside the raters, decides nothing."""
         return sum(t.n for t in self.rm_month(rm, month).values())
+
+    def rater_count(self, rm: int, month: datetime.date) -> int:
+        return self.raters([rm], [month])
 
     def score(self, tallies: Mapping[int, Tally]) -> Decimal | None:
         return weighted_score(tallies, self.weights)
@@ -211,13 +241,14 @@ def _board(
     """The counts and every behaviour they name (with the year's set's behaviours): two
     queries. A month is scored with the weights of its own behaviours, so a window that
     reaches into the previous plan year uses that year's weights for those months."""
-    tallies = _tallies(ratings, first, last)
+    tallies, raters = _tallies(ratings, first, last)
     ids = {b for _, b, _ in tallies}
     wanted = Q(pk__in=ids)
     if behaviour_set is not None:
         wanted |= Q(behaviour_set=behaviour_set)
     behaviours = {b.pk: b for b in Behaviour.objects.filter(wanted)}
-    return Scoreboard(tallies, {pk: b.weight for pk, b in behaviours.items()}), behaviours
+    weights = {pk: b.weight for pk, b in behaviours.items()}
+    return Scoreboard(tallies, weights, raters), behaviours
 
 
 def behaviour_set_of(plan_year: PlanYear) -> BehaviourSet | None:
@@ -232,7 +263,10 @@ def set_behaviours(behaviours: Mapping[int, Behaviour], bs: BehaviourSet | None)
 
 
 def min_ratings(bs: BehaviourSet | None) -> int:
-    return bs.min_ratings_for_ranking if bs is not None else DEFAULT_MIN_RATINGS
+    """How many customers must have rated an RM in a period for a score to count: the
+    one rule for the score shown, compensation and most improved. The year's signed-off
+    set says (its "ratings needed"); without one, settings.RB_MIN_RATERS."""
+    return bs.min_ratings_for_ranking if bs is not None else settings.RB_MIN_RATERS
 
 
 def choose_plan_year(year: str | None) -> PlanYear | None:
@@ -309,6 +343,18 @@ class RmCard:
     comments: list[CustomerRating]
     comments_total: int
     other_plans: list[ImprovementPlan] = field(default_factory=list)
+    minimum: int = 0
+    month_raters: int = 0
+    ytd_raters: int = 0
+
+    @property
+    def month_enough(self) -> bool:
+        """Enough customers rated the month for its score to count (docs/report-card.md)."""
+        return self.month_raters >= self.minimum
+
+    @property
+    def ytd_enough(self) -> bool:
+        return self.ytd_raters >= self.minimum
 
     @property
     def below_target(self) -> list[BehaviourRow]:
@@ -431,6 +477,9 @@ def rm_report_card(
         comments=list(comments_qs[:COMMENTS_SHOWN]),
         comments_total=comments_qs.count(),
         other_plans=list(plans.values()),
+        minimum=min_ratings(bs),
+        month_raters=board.rater_count(rm.pk, month),
+        ytd_raters=board.raters([rm.pk], ytd_months),
     )
 
 
@@ -472,7 +521,7 @@ def most_improved_month_on_month(
     before_month = add_months(month, -1)
     entries = []
     for rm in rms:
-        counts = board.count(rm.pk, before_month), board.count(rm.pk, month)
+        counts = board.rater_count(rm.pk, before_month), board.rater_count(rm.pk, month)
         if min(counts) < minimum:
             continue
         before = board.score(board.rm_month(rm.pk, before_month))
@@ -495,10 +544,10 @@ def most_improved_year_to_date(
     earlier = month_range(first_of_year, add_months(month, -1))
     entries = []
     for rm in rms:
-        after_count = board.count(rm.pk, month)
+        after_count = board.rater_count(rm.pk, month)
         if after_count < minimum:
             continue
-        base = next((m for m in earlier if board.count(rm.pk, m) >= minimum), None)
+        base = next((m for m in earlier if board.rater_count(rm.pk, m) >= minimum), None)
         if base is None:
             continue
         before = board.score(board.rm_month(rm.pk, base))
@@ -506,7 +555,7 @@ def most_improved_year_to_date(
         if before is None or after is None:
             continue
         entries.append(
-            Improvement(0, rm, base, before, after, board.count(rm.pk, base), after_count)
+            Improvement(0, rm, base, before, after, board.rater_count(rm.pk, base), after_count)
         )
     return rank(entries)
 
@@ -526,6 +575,18 @@ class ScoreLine:
     ytd_count: int
     rms: int = 1
     below: int = 0
+    raters: int = 0
+    ytd_raters: int = 0
+    minimum: int = 0
+
+    @property
+    def enough(self) -> bool:
+        """Enough customers rated the month for the score to count."""
+        return self.raters >= self.minimum
+
+    @property
+    def ytd_enough(self) -> bool:
+        return self.ytd_raters >= self.minimum
 
     @property
     def trend(self) -> str:
@@ -561,7 +622,7 @@ class GroupCard:
         return year_months(self.plan_year)[0]
 
 
-def _group_line(board, subject, rm_ids, month, ytd_months, own, rms=1) -> ScoreLine:
+def _group_line(board, subject, rm_ids, month, ytd_months, own, rms=1, minimum=0) -> ScoreLine:
     now = board.rms_months(rm_ids, [month])
     ytd = board.rms_months(rm_ids, ytd_months)
     below = sum(
@@ -576,6 +637,9 @@ def _group_line(board, subject, rm_ids, month, ytd_months, own, rms=1) -> ScoreL
         ytd_count=sum(t.n for t in ytd.values()),
         rms=rms,
         below=below,
+        raters=board.raters(rm_ids, [month]),
+        ytd_raters=board.raters(rm_ids, ytd_months),
+        minimum=minimum,
     )
 
 
@@ -589,19 +653,23 @@ def _group_card(viewer, rms: list[User], plan_year, month_asked, today, *, teams
     own = set_behaviours(behaviours, bs)
     ytd_months = month_range(first_of_year, month)
     all_ids = [rm.pk for rm in rms]
+    minimum = min_ratings(bs)
     if teams is None:
-        lines = [_group_line(board, rm, [rm.pk], month, ytd_months, own) for rm in rms]
+        lines = [
+            _group_line(board, rm, [rm.pk], month, ytd_months, own, minimum=minimum) for rm in rms
+        ]
     else:
         members = defaultdict(list)
         for rm in rms:
             members[rm.team_id].append(rm.pk)
         lines = [
-            _group_line(board, t, members[t.pk], month, ytd_months, own, len(members[t.pk]))
+            _group_line(
+                board, t, members[t.pk], month, ytd_months, own, len(members[t.pk]), minimum
+            )
             for t in teams
         ]
-    summed = _group_line(board, team, all_ids, month, ytd_months, own, len(all_ids))
+    summed = _group_line(board, team, all_ids, month, ytd_months, own, len(all_ids), minimum)
     ytd = board.rms_months(all_ids, ytd_months)
-    minimum = min_ratings(bs)
     return GroupCard(
         plan_year=plan_year,
         behaviour_set=bs,
@@ -797,6 +865,8 @@ class CompensationRow:
     rb_count: int
     combined: Decimal | None
     product_note: str = ""
+    rb_raters: int = 0
+    rb_note: str = ""
 
 
 class Compensation:
@@ -812,6 +882,7 @@ class Compensation:
         self._rms, self._board, self._own = rms, board, behaviours
         self._pva = plan_versus_actual
         self._rows: list[CompensationRow] | None = None
+        self.minimum = settings.RB_MIN_RATERS
 
     def iter_rows(self):
         first, last = year_months(self.plan_year)
@@ -824,7 +895,18 @@ class Compensation:
             ytd = self._board.rms_months([rm.pk], months)
             score = self._board.score(ytd)
             objective = weighted_objective(self._own, among=rated(ytd))
-            rb = cap(ratio_pct(score, objective)) if score is not None else None
+            raters = self._board.raters([rm.pk], months)
+            # Too few customers: the score is shown, but pays nothing either way.
+            enough = raters >= self.minimum
+            rb = cap(ratio_pct(score, objective)) if score is not None and enough else None
+            rb_note = (
+                ""
+                if enough or not raters
+                else (
+                    f"not enough ratings: {raters} customer{'s' if raters != 1 else ''}, "
+                    f"{self.minimum} needed"
+                )
+            )
             yield CompensationRow(
                 rm=rm,
                 product=product,
@@ -835,6 +917,8 @@ class Compensation:
                 rb_count=sum(t.n for t in ytd.values()),
                 combined=combine(product, rb, self.product_weight, self.rb_weight),
                 product_note=_why_no_product(lines) if product is None else "",
+                rb_raters=raters,
+                rb_note=rb_note,
             )
 
     @property
@@ -886,7 +970,7 @@ def compensation(
     ratings = visible_ratings(viewer).filter(rm__in=[rm.pk for rm in rms])
     ratings = ratings.filter(behaviour__behaviour_set__plan_year=plan_year)
     board, behaviours = _board(ratings, first, last, bs)
-    return Compensation(
+    view = Compensation(
         plan_year,
         rms,
         board,
@@ -894,6 +978,8 @@ def compensation(
         plan_versus_actual or _plan_versus_actual,
         clamp_month(today, plan_year),
     )
+    view.minimum = min_ratings(bs)
+    return view
 
 
 # --- improvement plans ---------------------------------------------------------------------

@@ -192,6 +192,10 @@ def test_rb_attainment_is_the_ytd_score_over_the_objective(
     leader, rm, behaviours, plan_year, product_lines
 ):
     listening, follow_up = behaviours
+    # Four customers rate here: the year's set asks for four, so that this test pins the
+    # arithmetic only (the minimum of raters is pinned below).
+    listening.behaviour_set.min_ratings_for_ranking = 4
+    listening.behaviour_set.save()
     rate(rm, listening, FEB, 4, 4, 2, 2)  # Listening 2 of 4
     rate(rm, listening, MAR, 4, 4, 4, 4)  # … and 4 of 4: 6 of 8 = 75 % year to date
     rate(rm, follow_up, MAR, 4, 4)  # 100 %
@@ -201,6 +205,25 @@ def test_rb_attainment_is_the_ytd_score_over_the_objective(
     assert row.product == d("92.00")
     # (80 * 92 + 20 * 106.25) / 100 = 94.85
     assert row.combined == d("94.85")
+
+
+def test_rb_from_too_few_customers_is_left_out_of_compensation_and_says_so(
+    client, rm, behaviours, plan_year, product_lines
+):
+    # Four customers answered both behaviours, all good: 8 ratings, but 4 raters of 5.
+    rate_good(rm, behaviours, MAR, 4, 4)
+    (row,) = rc.compensation(rm, plan_year, today=TODAY).rows
+    assert (row.rb_score, row.rb_count, row.rb_raters) == (d("100.00"), 8, 4)
+    assert (row.rb, row.combined) == (None, None)
+    assert row.rb_note == "not enough ratings: 4 customers, 5 needed"
+    client.force_login(rm)
+    assert "not enough ratings: 4 customers, 5 needed: left out" in client.get(url()).text
+
+
+def test_rb_from_enough_customers_counts(rm, behaviours, plan_year, product_lines):
+    rate_good(rm, behaviours, MAR, 5, 5)
+    (row,) = rc.compensation(rm, plan_year, today=TODAY).rows
+    assert (row.rb_raters, row.rb, row.rb_note) == (5, d("125.00"), "")
 
 
 def test_rm_without_ratings_has_no_rb_and_no_combined(leader, rm, plan_year, product_lines):

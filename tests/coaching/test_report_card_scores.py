@@ -8,6 +8,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
+from django.urls import reverse
 
 from coaching.selectors import report_card as rc
 from coaching.selectors.report_card import Tally
@@ -256,6 +257,55 @@ def test_most_improved_leaves_out_rms_with_too_few_ratings_in_either_month(
     rate_good(clark, [listening], MAR, 4, 4)  # 4 now: too few
     ranking = rc.team_report_card(leader, team, plan_year, month=MAR, today=TODAY).improved_month
     assert [e.rm for e in ranking] == [adams]
+
+
+def test_a_months_score_from_one_customer_is_not_enough_ratings(
+    rm, plan_year, listening, follow_up
+):
+    # One customer answered the survey on both behaviours: two answers, one rater.
+    rate(rm, listening, MAR, 5)
+    rate(rm, follow_up, MAR, 2)
+    card = rc.rm_report_card(rm, rm, plan_year, month=MAR, today=TODAY)
+    assert (card.month_count, card.month_raters, card.minimum) == (2, 1, 5)
+    assert (card.month_enough, card.ytd_enough) == (False, False)
+
+
+def test_raters_are_customers_not_answers(rm, plan_year, listening, follow_up):
+    rate_good(rm, [listening, follow_up], MAR, 5, 5)  # 5 customers, 10 answers
+    card = rc.rm_report_card(rm, rm, plan_year, month=MAR, today=TODAY)
+    assert (card.month_count, card.month_raters, card.month_enough) == (10, 5, True)
+
+
+def test_a_team_line_from_too_few_customers_is_not_enough_ratings(
+    leader, team, rm, plan_year, listening
+):
+    rate_good(rm, [listening], MAR, 3, 3)
+    card = rc.team_report_card(leader, team, plan_year, month=MAR, today=TODAY)
+    (line,) = [line for line in card.lines if line.subject == rm]
+    assert (line.score, line.raters, line.enough) == (Decimal("100.00"), 3, False)
+
+
+def test_the_report_card_page_says_not_enough_ratings(client, rm, plan_year, listening):
+    rate_good(rm, [listening], MAR, 2, 2)
+    client.force_login(rm)
+    body = client.get(
+        reverse("coaching:rm_report_card", args=[rm.pk]) + "?year=2027&month=2027-03"
+    ).text
+    assert "not enough ratings" in body
+    assert "2 ratings from 2 customers; 5 needed for a score" in body
+
+
+def test_most_improved_counts_customers_not_answers(leader, team, rm, plan_year, behaviours):
+    # Three customers answer both behaviours: 6 answers a month, 3 raters: not ranked.
+    rate_good(rm, behaviours, FEB, 0, 3)
+    rate_good(rm, behaviours, MAR, 3, 3)
+    card = rc.team_report_card(leader, team, plan_year, month=MAR, today=TODAY)
+    assert card.improved_month == []
+
+
+def test_without_a_behaviour_set_the_minimum_is_the_setting(settings):
+    settings.RB_MIN_RATERS = 7
+    assert rc.min_ratings(None) == 7
 
 
 def test_the_minimum_number_of_ratings_comes_from_the_behaviour_set(
