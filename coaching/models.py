@@ -422,6 +422,8 @@ class SurveyInvitation(models.Model):
     nonce = models.CharField(max_length=64, default=_new_nonce, editable=False)
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
+    # The survey's general comment: about the RM, not about one behaviour.
+    comment = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

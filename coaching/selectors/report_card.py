@@ -26,7 +26,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet
+from django.db.models import CharField, Count, F, IntegerField, Q, QuerySet, Value
 
 from accounts.selectors import add_months, month_start
 from org.access import (
@@ -39,7 +39,7 @@ from org.models import Role, Team, User
 from planning.models import Metric, PlanYear
 from planning.selectors.common import current_plan_year
 
-from ..models import Behaviour, BehaviourSet, CustomerRating, ImprovementPlan
+from ..models import Behaviour, BehaviourSet, CustomerRating, ImprovementPlan, SurveyInvitation
 
 GOOD = CustomerRating.Score.GOOD
 TREND_MONTHS = 12
@@ -301,6 +301,67 @@ def choose_month(
 # --- one RM's report card ------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Comment:
+    """What a customer wrote: on one behaviour (with its rating), or the survey's general
+    comment (`behaviour` empty, no rating): about the RM, not about a behaviour."""
+
+    month: datetime.date
+    behaviour: str
+    rating: int | None
+    text: str
+    customer: str
+
+    @property
+    def on_survey(self) -> bool:
+        return not self.behaviour
+
+    def get_rating_display(self) -> str:
+        return CustomerRating.Score(self.rating).label if self.rating else ""
+
+
+_COMMENT_COLUMNS = ("c_month", "c_behaviour", "c_rating", "c_text", "c_customer", "c_at", "c_pk")
+
+
+def _comments(ratings: QuerySet[CustomerRating], rm: User, first, last) -> QuerySet:
+    """The comments on behaviours and the surveys' general comments of `rm`, as one
+    UNION (latest first), so the list and its count stay two queries. The surveys are
+    the RM's own: `rm` comes from visible_people, whose ratings the viewer sees."""
+    on_behaviours = (
+        ratings.filter(month__gte=first, month__lte=last)
+        .exclude(comment="")
+        .annotate(
+            c_month=F("month"),
+            c_behaviour=F("behaviour__name"),
+            c_rating=F("rating"),
+            c_text=F("comment"),
+            c_customer=F("account__name"),
+            c_at=F("created_at"),
+            c_pk=F("pk"),
+        )
+        .values_list(*_COMMENT_COLUMNS)
+        .order_by()
+    )
+    on_surveys = (
+        SurveyInvitation.objects.filter(
+            rm=rm, used_at__isnull=False, month__gte=first, month__lte=last
+        )
+        .exclude(comment="")
+        .annotate(
+            c_month=F("month"),
+            c_behaviour=Value("", output_field=CharField()),
+            c_rating=Value(None, output_field=IntegerField()),
+            c_text=F("comment"),
+            c_customer=F("contact__account__name"),
+            c_at=F("used_at"),
+            c_pk=-F("pk"),
+        )
+        .values_list(*_COMMENT_COLUMNS)
+        .order_by()
+    )
+    return on_behaviours.union(on_surveys, all=True).order_by("-c_month", "-c_at", "-c_pk")
+
+
 @dataclass
 class BehaviourRow:
     behaviour: Behaviour
@@ -340,7 +401,7 @@ class RmCard:
     ytd_count: int
     ytd_objective: Decimal | None
     objective: Decimal | None
-    comments: list[CustomerRating]
+    comments: list[Comment]
     comments_total: int
     other_plans: list[ImprovementPlan] = field(default_factory=list)
     minimum: int = 0
@@ -454,12 +515,7 @@ def rm_report_card(
         )
         for b in own
     ]
-    comments_qs = (
-        ratings.filter(month__gte=months[0], month__lte=month)
-        .exclude(comment="")
-        .select_related("behaviour", "account")
-        .order_by("-month", "-created_at", "-pk")
-    )
+    comments_qs = _comments(ratings, rm, months[0], month)
     return RmCard(
         rm=rm,
         plan_year=plan_year,
@@ -474,7 +530,7 @@ def rm_report_card(
         ytd_count=sum(t.n for t in ytd_tallies.values()),
         ytd_objective=weighted_objective(own, among=rated(ytd_tallies)),
         objective=weighted_objective(own),
-        comments=list(comments_qs[:COMMENTS_SHOWN]),
+        comments=[Comment(*row[:5]) for row in comments_qs[:COMMENTS_SHOWN]],
         comments_total=comments_qs.count(),
         other_plans=list(plans.values()),
         minimum=min_ratings(bs),

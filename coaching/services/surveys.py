@@ -266,9 +266,10 @@ def _rating(value) -> int | None:
 
 def _checked(
     behaviours: list[Behaviour], answers: dict, comments: dict, comment: str
-) -> tuple[dict[int, int], dict[int, str]]:
-    """Ratings and comments by behaviour id, or a ValidationError naming every problem:
-    keys `rating_<behaviour id>`, `comment` and `__all__` (answers for behaviours not asked)."""
+) -> tuple[dict[int, int], dict[int, str], str]:
+    """Ratings and comments by behaviour id and the survey's general comment, or a
+    ValidationError naming every problem: keys `rating_<behaviour id>`, `comment` and
+    `__all__` (answers for behaviours not asked)."""
     errors: dict[str, str] = {}
     asked = {b.pk for b in behaviours}
     answers = {int(k): v for k, v in answers.items()}
@@ -282,17 +283,14 @@ def _checked(
             errors[f"rating_{b.pk}"] = f"Please rate “{b.name}”: choose one of the five answers."
         else:
             ratings[b.pk] = value
+    # The general comment box is the survey's comment, kept on the invitation: it is about
+    # the RM, not about the first behaviour (docs/surveys.md).
     comment = (comment or "").strip()
-    if comment:
-        # One comment box for the whole survey: kept once, with the first behaviour's
-        # rating, so the report card lists it once (docs/surveys.md).
-        first = behaviours[0].pk
-        comments[first] = f"{comments[first]}\n\n{comment}" if comments.get(first) else comment
-    if any(len(text) > MAX_COMMENT for text in comments.values()):
+    if any(len(text) > MAX_COMMENT for text in [*comments.values(), comment]):
         errors["comment"] = f"Please keep the comment under {MAX_COMMENT} characters."
     if errors:
         raise ValidationError(errors)
-    return ratings, comments
+    return ratings, comments, comment
 
 
 def survey_submit(
@@ -311,11 +309,11 @@ def survey_submit(
     now = now or timezone.now()
     invitation = open_survey(token, now=now)
     behaviours = survey_behaviours(invitation)
-    ratings, texts = _checked(behaviours, answers, comments or {}, comment)
+    ratings, texts, comment = _checked(behaviours, answers, comments or {}, comment)
     with transaction.atomic():
         claimed = SurveyInvitation.objects.filter(
             pk=invitation.pk, nonce=invitation.nonce, used_at__isnull=True, expires_at__gt=now
-        ).update(used_at=now)
+        ).update(used_at=now, comment=comment)
         if not claimed:
             invitation.refresh_from_db(fields=["used_at", "expires_at", "nonce"])
             if invitation.used_at is not None:

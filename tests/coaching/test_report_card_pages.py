@@ -7,9 +7,18 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
+from coaching.models import SurveyInvitation
 from org.models import Role
-from tests.factories import ImprovementPlanFactory, RmFactory, TeamFactory, UserFactory
+from tests.factories import (
+    AccountFactory,
+    CustomerContactFactory,
+    ImprovementPlanFactory,
+    RmFactory,
+    TeamFactory,
+    UserFactory,
+)
 
 from .report_card_helpers import FEB, MAR, rate, rate_good
 
@@ -70,6 +79,32 @@ def test_customer_comment_is_shown_escaped(client, rm, listening):
     body = client.get(url("report_card")).content.decode()
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; slow to answer" in body
     assert "<script>alert(" not in body
+
+
+def test_the_surveys_general_comment_reads_as_the_surveys_not_as_one_on_listening(
+    client, rm, behaviours
+):
+    follow_up = behaviours[1]
+    contact = CustomerContactFactory(account=AccountFactory(owner=rm))
+    SurveyInvitation.objects.create(
+        contact=contact,
+        rm=rm,
+        month=MAR,
+        expires_at=timezone.now(),
+        used_at=timezone.now(),
+        comment="Our RM understands the farm.",
+    )
+    rate(rm, follow_up, MAR, 2, comment="Took a week to call back")
+    client.force_login(rm)
+    response = client.get(url("report_card"))
+    card = response.context["card"]
+    assert sorted((c.behaviour, c.rating, c.text) for c in card.comments) == [
+        ("", None, "Our RM understands the farm."),
+        ("Follow-up", 2, "Took a week to call back"),
+    ]
+    assert card.comments_total == 2
+    assert "on the survey" in response.text
+    assert "Listening · " not in response.text
 
 
 def test_comments_are_listed_latest_first(client, rm, listening):

@@ -186,12 +186,59 @@ def test_submitting_saves_one_survey_rating_per_behaviour_for_the_account_and_rm
     assert invitation.used_at == DURING_APRIL
 
 
-def test_the_general_comment_is_kept_once_with_the_first_behaviour(behaviours, token):
+def test_the_general_comment_is_the_surveys_not_the_first_behaviours(behaviours, invitation, token):
     surveys.survey_submit(token, all_good(behaviours), comment="Great.", now=DURING_APRIL)
+    invitation.refresh_from_db()
+    assert invitation.comment == "Great."
     assert dict(CustomerRating.objects.values_list("behaviour__name", "comment")) == {
-        "Listening": "Great.",
+        "Listening": "",
         "Follow-up": "",
     }
+
+
+def test_the_migration_moves_old_general_comments_off_the_first_behaviour(
+    behaviours, invitation, contact, account, rm
+):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    listening, follow_up = behaviours
+    for b, text in ((listening, "Great."), (follow_up, "")):
+        CustomerRating.objects.create(
+            account=account,
+            rm=rm,
+            behaviour=b,
+            month=MARCH,
+            rating=4,
+            comment=text,
+            contact=contact,
+            source=CustomerRating.Source.SURVEY,
+        )
+    # A survey with comments on two behaviours cannot be told apart: left as it is.
+    other = CustomerContactFactory(account=account, email="other@example.com")
+    for b in behaviours:
+        CustomerRating.objects.create(
+            account=account,
+            rm=rm,
+            behaviour=b,
+            month=MARCH,
+            rating=4,
+            comment=b.name,
+            contact=other,
+            source=CustomerRating.Source.SURVEY,
+        )
+    kept = SurveyInvitation.objects.create(
+        contact=other, rm=rm, month=MARCH, expires_at=DURING_APRIL
+    )
+    migration = import_module("coaching.migrations.0002_survey_comment")
+    migration.move_general_comments(apps, None)
+    invitation.refresh_from_db()
+    kept.refresh_from_db()
+    assert invitation.comment == "Great."
+    assert CustomerRating.objects.get(contact=contact, behaviour=listening).comment == ""
+    assert kept.comment == ""
+    assert CustomerRating.objects.get(contact=other, behaviour=listening).comment == "Listening"
 
 
 def test_comments_per_behaviour_are_kept_with_their_behaviour(behaviours, token):
@@ -393,7 +440,7 @@ def test_a_comment_with_markup_is_stored_raw_and_escaped_on_the_thank_you_page(
     client, behaviours, token
 ):
     client.post(reverse("survey:form", args=[token]), form_data(behaviours, comment=SCRIPT))
-    assert CustomerRating.objects.filter(comment=SCRIPT).count() == 1
+    assert SurveyInvitation.objects.filter(comment=SCRIPT).count() == 1
     response = client.get(reverse("survey:thanks", args=[token]))
     assert SCRIPT not in response.text
     assert "&lt;script&gt;" in response.text
