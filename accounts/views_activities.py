@@ -26,6 +26,7 @@ from coaching.models import CustomerContact
 from org.models import RmStyle, Role
 from planning.models import ActivityStandard
 from planning.selectors.common import current_plan_year
+from planning.selectors.product_mix import current_product_mix
 from salesmgmt.exports import export_format, export_response
 from salesmgmt.workflow import InvalidTransition, StaleEdit
 
@@ -90,7 +91,12 @@ def my_week(request):
     return render(
         request,
         "accounts/activities/my_week.html",
-        {"week": week, "nav": "my_week", "this_week": selectors.week_start(today)},
+        {
+            "week": week,
+            "nav": "my_week",
+            "this_week": selectors.week_start(today),
+            "product_mix": current_product_mix(request.user),
+        },
     )
 
 

@@ -20,6 +20,7 @@ from accounts.models import ProductFamily
 from org.models import User
 
 from ..models import PlanYear, Scope, TargetLine, TargetSet
+from .common import current_plan_year
 from .variances import (
     CENT,
     HUNDRED,
@@ -203,3 +204,12 @@ def _family(family: str, won: Decimal, won_total: Decimal, standard: Decimal | N
         standard=standard,
         difference=None if share is None or standard is None else share - standard,
     )
+
+
+def current_product_mix(rm: User) -> ProductMix | None:
+    """The RM's product mix for the year to date of the current plan year, as their home
+    shows it; None when there is no plan year. Four queries."""
+    plan_year = current_plan_year()
+    if plan_year is None:
+        return None
+    return rm_product_mix(rm, plan_year=plan_year)

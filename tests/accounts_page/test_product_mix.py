@@ -3,9 +3,11 @@ business against its standard share, and the overall fit (docs/metrics.md,
 "Product-mix share"), the same figure the plan versus actual stores."""
 
 import datetime
+import re
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 
 from accounts.models import OpportunityKind, OpportunityStatus, ProductFamily
 from planning.models import ProductMixStandard, TargetSet, Variance
@@ -13,6 +15,7 @@ from planning.selectors.product_mix import rm_product_mix
 from planning.services.variances import variances_recompute
 from tests.factories import (
     AccountFactory,
+    CheckInFactory,
     ExecutiveFactory,
     OpportunityFactory,
     PlanYearFactory,
@@ -28,6 +31,7 @@ pytestmark = pytest.mark.django_db
 D = Decimal
 JUN = datetime.date(2027, 6, 1)
 TODAY = datetime.date(2027, 7, 5)  # June 2027 is the closed month
+JAN_2026, MAR_2026, APR_2026 = (datetime.date(2026, m, 5) for m in (1, 3, 4))
 
 
 @pytest.fixture
@@ -206,3 +210,53 @@ def test_product_mix_costs_three_queries_whatever_the_number_of_deals(
 
     with django_assert_num_queries(3):
         rm_product_mix(rm, plan_year=plan_year)
+
+
+# --- where it is shown -----------------------------------------------------------------------
+
+
+def test_the_rms_home_shows_their_product_mix_for_the_year_to_date(client, rm, other_rm):
+    this_year = PlanYearFactory(year=2026)
+    ProductMixStandard.objects.create(
+        plan_year=this_year, family=ProductFamily.LOAN, target_share_pct=D("50")
+    )
+    won(rm, ProductFamily.LOAN, "300", closed_on=MAR_2026, created_on=JAN_2026)
+    won(rm, ProductFamily.CARD, "100", closed_on=APR_2026, created_on=JAN_2026)
+    won(other_rm, ProductFamily.CARD, "900", closed_on=APR_2026, created_on=JAN_2026)
+    close(datetime.date(2026, 11, 1))
+    client.force_login(rm)
+
+    response = client.get(reverse("accounts:my_week"))
+
+    mix = response.context["product_mix"]
+    assert mix.won_total == D("400.00")  # only the RM's own new business
+    assert mix.actual == D("100.00")  # loan 75 % of a 50 % ask
+    text = response.text
+    assert re.search(r'id="product-mix-slot">\s*<section[^>]*id="product-mix"', text)
+    assert "Fit with the standard: <strong>100.00\u00a0%</strong>" in text
+    assert "75.00\u00a0%" in text  # loan's share
+
+
+def test_the_check_in_shows_the_rms_product_mix_and_freezes_it_with_the_figures(
+    client, rm, plan_year, year_of_business
+):
+    # a weekly check-in in July 2027 discusses the year to date at the closed month, June
+    checkin = CheckInFactory(rm=rm, period_start=datetime.date(2027, 7, 5))
+    client.force_login(rm.team.leader)
+
+    response = client.get(checkin.get_absolute_url())
+
+    mix = response.context["figures"]["product_mix"]
+    assert (mix["actual"], mix["target"]) == ("80.00", "80.00")
+    assert 'id="product-mix"' in response.text
+    assert "Deposit (DDA): 20.00\u00a0% of new business, 20.00 points short" in response.text
+
+    client.post(
+        reverse("coaching:checkin_complete", args=[checkin.pk]),
+        {"version": checkin.version},
+    )
+    checkin.refresh_from_db()
+    assert checkin.status == "completed"
+    assert checkin.snapshot["product_mix"]["actual"] == "80.00"
+    frozen = client.get(checkin.get_absolute_url()).text
+    assert "Deposit (DDA): 20.00\u00a0% of new business, 20.00 points short" in frozen
