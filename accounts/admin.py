@@ -8,7 +8,9 @@ from simple_history.admin import SimpleHistoryAdmin
 from .models import (
     Account,
     Activity,
+    LostReason,
     Opportunity,
+    OpportunityChange,
     OwnershipChange,
     Position,
     Product,
@@ -81,12 +83,57 @@ class ActivityAdmin(admin.ModelAdmin):
     show_full_result_count = False
 
 
+class OpportunityChangeInline(admin.TabularInline):
+    """The deal's stage history, as the pipeline services wrote it: read only."""
+
+    model = OpportunityChange
+    extra = 0
+    fields = (
+        "changed_at",
+        "changed_by",
+        "from_stage",
+        "to_stage",
+        "from_status",
+        "to_status",
+        "from_amount",
+        "to_amount",
+        "from_expected_close",
+        "to_expected_close",
+    )
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Opportunity)
-class OpportunityAdmin(admin.ModelAdmin):
-    list_display = ("account", "product", "kind", "stage", "amount", "probability", "status")
-    list_filter = ("status", "kind", "stage", "product__family")
+class OpportunityAdmin(SimpleHistoryAdmin):
+    list_display = (
+        "account",
+        "product",
+        "kind",
+        "stage",
+        "amount",
+        "probability",
+        "forecast_category",
+        "status",
+    )
+    list_filter = ("status", "kind", "stage", "forecast_category", "product__family")
     list_select_related = ("account", "product", "rm")
     search_fields = ("account__number", "account__name")
     raw_id_fields = ("account",)
     autocomplete_fields = ("rm",)
+    inlines = [OpportunityChangeInline]
     show_full_result_count = False
+
+
+@admin.register(LostReason)
+class LostReasonAdmin(SimpleHistoryAdmin):
+    """The reasons an RM may give for a lost deal. Retire one (inactive) rather than delete
+    it: the deals lost for it keep it."""
+
+    list_display = ("name", "active", "position")
+    list_editable = ("active", "position")
+    list_filter = ("active",)
+    search_fields = ("name",)
