@@ -62,7 +62,7 @@ def team_overview(
     }
     balances = balances_by(accounts, group_by="owner", month=month)
     activities = dict(
-        Activity.objects.filter(rm__team=team, date__gte=_activity_since(today))
+        Activity.objects.filter(rm__team=team, rm__role=Role.RM, date__gte=_activity_since(today))
         .values("rm")
         .annotate(n=Count("pk"))
         .values_list("rm", "n")
@@ -81,10 +81,27 @@ def team_overview(
     return lines, month
 
 
+@dataclass
+class BankActivities:
+    """The bank's activities of the window, so that the parts add up: the teams' lines, the
+    RMs without a team, and apart the leaders' and others' own activities, which count in
+    no team's figure (docs/metrics.md, "Activities: the parts add up")."""
+
+    teams: int = 0
+    rms_without_team: int = 0
+    others: int = 0
+
+    @property
+    def rms(self) -> int:
+        """The bank's RMs' activities: the bank's activity figure."""
+        return self.teams + self.rms_without_team
+
+
 def bank_overview(
     viewer: User, *, today: datetime.date | None = None
-) -> tuple[list[BookLine], datetime.date | None]:
-    """Each team of the bank with the same figures as a team overview, summed."""
+) -> tuple[list[BookLine], datetime.date | None, BankActivities]:
+    """Each team of the bank with the same figures as a team overview, summed; and the
+    bank's activities split so that they add up."""
     month = latest_month()
     teams = list(visible_teams(viewer).select_related("leader"))
     accounts: QuerySet[Account] = visible_accounts(viewer)
@@ -95,13 +112,21 @@ def bank_overview(
         .order_by()
     }
     balances = balances_by(accounts, group_by="owner__team", month=month)
-    activities = dict(
+    activities: dict[int, int] = {}
+    split = BankActivities()
+    for team_id, role, n in (
         Activity.objects.filter(date__gte=_activity_since(today))
-        .values("rm__team")
+        .values("rm__team", "rm__role")
         .annotate(n=Count("pk"))
-        .values_list("rm__team", "n")
+        .values_list("rm__team", "rm__role", "n")
         .order_by()
-    )
+    ):
+        if role != Role.RM:
+            split.others += n
+        elif team_id is None:
+            split.rms_without_team += n
+        else:
+            activities[team_id] = activities.get(team_id, 0) + n
     rm_counts = dict(
         User.objects.filter(role=Role.RM, team__isnull=False)
         .values("team")
@@ -120,7 +145,8 @@ def bank_overview(
         )
         for team in teams
     ]
-    return lines, month
+    split.teams = sum(line.activities_4w for line in lines)
+    return lines, month, split
 
 
 # --- check-in adherence (docs/checkins.md) ---------------------------------------------------

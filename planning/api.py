@@ -45,7 +45,7 @@ from .models import (
     Variance,
 )
 from .selectors import plans as plan_selectors
-from .selectors.variances import on_course, stored_actual
+from .selectors.variances import difference_unit, on_course, stored_actual
 from .services import plans as plan_services
 from .services import targets as target_services
 
@@ -837,6 +837,10 @@ class VarianceSerializer(serializers.ModelSerializer):
     metric_name = serializers.CharField(source="metric.name", read_only=True)
     actual = serializers.SerializerMethodField()
     on_course = serializers.SerializerMethodField()
+    difference_unit = serializers.SerializerMethodField(
+        help_text="What `difference` counts in: pp (percentage points) for a metric measured "
+        "in %, which then has no `percent`; else the metric's unit (count, money, ratio)."
+    )
 
     class Meta:
         model = Variance
@@ -856,6 +860,7 @@ class VarianceSerializer(serializers.ModelSerializer):
             "planned",
             "actual",
             "difference",
+            "difference_unit",
             "percent",
             "on_course",
             "note",
@@ -873,6 +878,10 @@ class VarianceSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.BooleanField(allow_null=True))
     def get_on_course(self, row):
         return on_course(row.metric, stored_actual(row.metric.code, row.actual), row.planned)
+
+    @extend_schema_field(serializers.CharField())
+    def get_difference_unit(self, row) -> str:
+        return difference_unit(row.metric)
 
 
 class VarianceFilter(django_filters.FilterSet):

@@ -216,6 +216,10 @@ def _catalogue() -> dict[str, Metric]:
     migration = importlib.import_module("planning.migrations.0002_metric_catalogue")
     if not {code for code, *_ in migration.METRICS} <= metrics.keys():
         migration.add_metrics(global_apps, None)
+        # ... and the later migration that made forecast accuracy and activities per week
+        # steering standards (neither growth nor retention).
+        steering = importlib.import_module("planning.migrations.0005_steering_standard_category")
+        steering.to_steering(global_apps, None)
         metrics = {m.code: m for m in Metric.objects.all()}
     return metrics
 

@@ -181,6 +181,9 @@ class Metric(models.Model):
     class Category(models.TextChoices):
         GROWTH = "growth", "Growth"
         RETENTION = "retention", "Retention"
+        # How the work is done (activity, forecasting), neither growing nor keeping: left out
+        # of the growth / retention balance (docs/metrics.md).
+        STEERING = "steering", "Steering standard"
 
     code = models.SlugField(max_length=40, unique=True)
     name = models.CharField(max_length=100)

@@ -4,15 +4,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 
-from accounts.models import AccountStatus
-from accounts.selectors import Balances, balances_by, latest_month
+from accounts.models import AccountStatus, Position, ProductFamily
+from accounts.selectors import add_months, month_start
 from org.access import visible_accounts, visible_target_sets, visible_territory_plans
 from org.models import Role, User
 
 from ..models import PlanYear, RelationshipPlan, Scope, TargetSet, TerritoryPlan
-from .variances import scope_plan_versus_actual
+from .variances import (
+    ZERO,
+    closed_month,
+    compare,
+    difference_unit,
+    growth_figure,
+    scope_plan_versus_actual,
+)
 
 
 def proposed_target_sets(user: User, plan_year: PlanYear) -> QuerySet[TargetSet]:
@@ -97,19 +104,54 @@ class BankAgainstTarget:
     asked: object
     actual: object
     unit: str
-    # With the nightly job's stored bank rows: the year to date as docs/metrics.md defines it
+    # The year to date as docs/metrics.md defines it, stored by the nightly job or, for loan
+    # and deposit growth before its first run, computed live with the same formula
     planned: object = None  # the target phased to the closed month
     source: str = "live"  # "stored" or "live"
-    as_of: object = None  # the closed month the stored figures run to
+    as_of: object = None  # the closed month the figures run to
+    difference: object = None  # actual - planned, in `difference_unit`
+    difference_unit: str = ""  # "pp" for a metric measured in %, else the metric's unit
+
+
+LIVE_GROWTH = {"loan_growth": ProductFamily.LOAN, "deposit_growth": ProductFamily.DEPOSIT}
+
+
+def bank_growth_live(plan_year: PlanYear, targets: dict[str, object]) -> tuple:
+    """The bank's loan and deposit growth, year to date from the base B to the closed month
+    E, with the job's formula and rounding (growth_figure, compare) on every account: what
+    the nightly job stores for the bank. ({code: Compared}, E); ({}, None) with no closed
+    month. Two queries."""
+    closed = closed_month(plan_year)
+    if closed is None:
+        return {}, None
+    first = month_start(plan_year.starts_on)
+    base = add_months(first, -1)
+    elapsed = (closed.year - first.year) * 12 + closed.month - first.month + 1
+    sums = {
+        (month, family): total
+        for month, family, total in Position.objects.filter(
+            month__in=[base, closed], product__family__in=list(LIVE_GROWTH.values())
+        )
+        .values("month", "product__family")
+        .annotate(total=Sum("balance"))
+        .values_list("month", "product__family", "total")
+        .order_by()
+    }
+    figures = {}
+    for code, family in LIVE_GROWTH.items():
+        at_base = sums.get((base, family)) or ZERO
+        actual, _note = growth_figure(family, at_base, at_base, sums.get((closed, family)) or ZERO)
+        figures[code] = compare(code, targets.get(code), actual, months=elapsed, elapsed=elapsed)
+    return figures, closed
 
 
 def bank_against_targets(user: User, plan_year: PlanYear) -> tuple[TargetSet | None, list]:
     """The approved bank targets and, where the book already tells, where the bank stands.
 
-    Once the nightly variance job has stored the bank's rows, every line shows the bank's
-    year to date from them (docs/metrics.md; `source = "stored"`). Before that, loan and
-    deposit growth are read live from month-end positions (latest month against the same
-    month a year before) and the other lines have no figure.
+    Every figure is the bank's year to date as docs/metrics.md defines it: from the nightly
+    variance job's stored bank rows once it has run (`source = "stored"`); before that, loan
+    and deposit growth are computed live with the same formula (`bank_growth_live`, the
+    same figure the job will store) and the other lines have no figure.
     """
     bank_set = (
         visible_target_sets(user)
@@ -132,19 +174,23 @@ def bank_against_targets(user: User, plan_year: PlanYear) -> tuple[TargetSet | N
                 planned=getattr(by_code.get(line.metric.code), "planned", None),
                 source="stored",
                 as_of=stored.as_of,
+                difference=getattr(by_code.get(line.metric.code), "difference", None),
+                difference_unit=difference_unit(line.metric),
             )
             for line in bank_set.lines.all()
         ]
-    balances: Balances = balances_by(
-        visible_accounts(user), group_by=None, month=latest_month()
-    ).get(None, Balances())
-    live = {"loan_growth": balances.loan_change_pct, "deposit_growth": balances.deposit_change_pct}
+    lines = list(bank_set.lines.all())
+    live, closed = bank_growth_live(plan_year, {line.metric.code: line.value for line in lines})
     return bank_set, [
         BankAgainstTarget(
             metric_name=line.metric.name,
             asked=line.value,
-            actual=live.get(line.metric.code),
+            actual=getattr(live.get(line.metric.code), "actual", None),
             unit=line.metric.get_unit_display(),
+            planned=getattr(live.get(line.metric.code), "planned", None),
+            as_of=closed,
+            difference=getattr(live.get(line.metric.code), "difference", None),
+            difference_unit=difference_unit(line.metric),
         )
-        for line in bank_set.lines.all()
+        for line in lines
     ]

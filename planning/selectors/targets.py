@@ -187,9 +187,40 @@ class CategoryShare:
     weight: int
 
 
+@dataclass(frozen=True)
+class GrowthRetentionBalance:
+    """The lines' growth / retention balance: over the growth and retention lines only;
+    steering standards (activity, forecast accuracy) are neither and are left out."""
+
+    growth: int  # weight of the growth lines
+    retention: int  # weight of the retention lines
+    left_out: int  # weight of the other lines (steering standards)
+
+    @property
+    def growth_pct(self) -> int | None:
+        both = self.growth + self.retention
+        if not both:
+            return None
+        return int((Decimal(100 * self.growth) / both).quantize(Decimal("1"), ROUND_HALF_UP))
+
+    @property
+    def retention_pct(self) -> int | None:
+        return None if self.growth_pct is None else 100 - self.growth_pct
+
+
+def growth_retention_balance(lines: Iterable[TargetLine]) -> GrowthRetentionBalance:
+    """The growth share of the growth and retention lines' weight, as the bank's stated
+    balance (TargetSet.growth_share_pct) reads it: 60 means 60 % growth, 40 % retention."""
+    totals: dict[str, int] = defaultdict(int)
+    for line in lines:
+        totals[line.metric.category] += line.weight
+    growth, retention = totals[Metric.Category.GROWTH], totals[Metric.Category.RETENTION]
+    return GrowthRetentionBalance(growth, retention, sum(totals.values()) - growth - retention)
+
+
 def weight_by_category(lines: Iterable[TargetLine]) -> list[CategoryShare]:
-    """How the line weights split between growth and retention metrics (lines prefetched
-    with their metric: no query)."""
+    """How the line weights split between the metric categories: growth, retention and
+    steering standards (lines prefetched with their metric: no query)."""
     totals: dict[str, int] = defaultdict(int)
     for line in lines:
         totals[line.metric.category] += line.weight
@@ -400,9 +431,22 @@ class RollUpLine:
 
     @property
     def adds_up(self) -> bool | None:
-        """Whether the parts there are cover what the set asks, in the metric's direction
-        (higher is better: at least the ask); None where there is nothing to compare.
-        Read it with `complete`: parts still missing may change the answer."""
+        """Yes only when every part has a target for the metric and they cover what the set
+        asks, in the metric's direction (higher is better: at least the ask). A part without
+        one is a no (`missing_parts` names it), whatever the others come to. None where the
+        set asks nothing for the metric."""
+        if self.asked is None:
+            return None
+        if not self.complete:
+            return False
+        if self.gap is None:
+            return None
+        gap = self.gap.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        return gap >= 0 if self.metric.direction == Metric.Direction.HIGHER else gap <= 0
+
+    @property
+    def parts_meet_the_ask(self) -> bool | None:
+        """Whether the parts that have a target already cover the ask (missing ones aside)."""
         if self.gap is None:
             return None
         gap = self.gap.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)

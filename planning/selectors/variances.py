@@ -28,12 +28,25 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, Max, OuterRef, Q, Subquery, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models import (
+    Case,
+    Count,
+    DateField,
+    F,
+    Max,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
 from accounts.models import (
     Account,
+    AccountStatus,
     Activity,
     Opportunity,
     OpportunityKind,
@@ -115,6 +128,7 @@ class VarianceLine:
             "planned": _str(self.planned),
             "actual": _str(self.actual),
             "difference": _str(self.difference),
+            "difference_unit": difference_unit(self.metric),
             "percent": _str(self.percent),
             "on_course": self.on_course,
             "note": self.note,
@@ -262,8 +276,13 @@ class _Book:
     balances: dict[tuple, Decimal]
     held: dict[tuple, int]
 
-    def owned_at(self, rm: User, day: datetime.date) -> list[Account]:
-        return [a for a in self.accounts if _owner_at(a, self.changes[a.pk], day) == rm.pk]
+    def owned_at(self, rm: User, day: datetime.date, starts_on: datetime.date) -> list[Account]:
+        """The accounts that count for `rm` in a period ending on `day` (`credited_on`)."""
+        return [
+            a
+            for a in self.accounts
+            if _owner_at(a, self.changes[a.pk], credited_on(day, a.closed_on, starts_on)) == rm.pk
+        ]
 
     def balance(self, accounts: list[Account], month: datetime.date, family: str) -> Decimal:
         return sum((self.balances.get((a.pk, month, family), ZERO) for a in accounts), ZERO)
@@ -276,19 +295,11 @@ def _start_of_year(plan_year: PlanYear) -> datetime.datetime:
 def _load_book(rm: User, plan_year: PlanYear, months: set[datetime.date]) -> _Book:
     """Three queries: candidate accounts (with the tier at the start of the year), their
     ownership changes, their positions in `months` summed by family."""
-    history = Account.history.model
-    tier_at_start = Subquery(
-        history.objects.filter(id=OuterRef("pk"), history_date__lt=_start_of_year(plan_year))
-        .order_by("-history_date", "-history_id")
-        .values("tier__code")[:1]
-    )
     # Whoever owned an account at some month-end is its owner today or named in one of its
     # ownership changes.
     handed = OwnershipChange.objects.filter(Q(new_owner=rm) | Q(previous_owner=rm))
     candidates = Account.objects.filter(Q(owner=rm) | Q(pk__in=handed.values("account")))
-    accounts = list(
-        candidates.select_related("tier").annotate(tier_at_start=tier_at_start).order_by("pk")
-    )
+    accounts = list(candidates.annotate(tier0=tier_at_start(plan_year)).order_by("pk"))
     changes: dict[int, list[OwnershipChange]] = defaultdict(list)
     balances: dict[tuple, Decimal] = {}
     held: dict[tuple, int] = defaultdict(int)
@@ -322,14 +333,121 @@ def _active_on(account: Account, day: datetime.date) -> bool:
     )
 
 
-def _in_retention_base(account: Account, plan_year: PlanYear) -> bool:
-    """Active on the day before the year starts."""
-    start = plan_year.starts_on
-    return (
-        account.opened_on is not None
-        and account.opened_on < start
-        and (account.closed_on is None or account.closed_on >= start)
+# --- retention: one definition for the job, the live path and the Retention page ------------
+
+
+def credited_on(
+    day: datetime.date, closed_on: datetime.date | None, starts_on: datetime.date
+) -> datetime.date:
+    """The day whose owner an account counts for in a period ending on `day`: that day; for
+    an account that ended by then (lost or closed), the eve of the month it ended in (the eve
+    of the year for one that ended before it). A hand-over in the month of a loss does not
+    move the loss to the receiver (docs/metrics.md, "Who takes a loss")."""
+    if closed_on is None or closed_on > day:
+        return day
+    return max(month_start(closed_on), starts_on) - datetime.timedelta(days=1)
+
+
+def tier_at_start(plan_year: PlanYear, prefix: str = "") -> Coalesce:
+    """The account's tier code at the start of the year: its latest audit-history row before
+    midnight of `starts_on` (bank's time zone); none that old, its current tier."""
+    history = Account.history.model
+    at_start = Subquery(
+        history.objects.filter(
+            id=OuterRef(f"{prefix}pk"), history_date__lt=_start_of_year(plan_year)
+        )
+        .order_by("-history_date", "-history_id")
+        .values("tier__code")[:1]
     )
+    return Coalesce(at_start, F(f"{prefix}tier__code"))
+
+
+def retention_buckets(plan_year: PlanYear, prefix: str = "") -> dict:
+    """Annotations: the tier at the start of the year (`tier0`), the months the account
+    opened (`ob`) and ended (`cb`), both clamped to the base month B for dates before the
+    year. With the status, all that retention, new relationships and active counts need."""
+    start = plan_year.starts_on
+    base = add_months(month_start(start), -1)
+    opened, closed = f"{prefix}opened_on", f"{prefix}closed_on"
+    return {
+        "tier0": tier_at_start(plan_year, prefix),
+        "ob": Case(
+            When(**{f"{opened}__lt": start}, then=Value(base)),
+            default=TruncMonth(opened),
+            output_field=DateField(),
+        ),
+        "cb": Case(
+            When(**{f"{closed}__isnull": True}, then=Value(None, output_field=DateField())),
+            When(**{f"{closed}__lt": start}, then=Value(base)),
+            default=TruncMonth(closed),
+            output_field=DateField(),
+        ),
+    }
+
+
+def bucket_of(account: Account, plan_year: PlanYear) -> tuple:
+    """(tier0, ob, cb, status) of an account read with `tier0` annotated: what
+    `retention_buckets` computes in SQL, for the live path's accounts."""
+    start = plan_year.starts_on
+    base = add_months(month_start(start), -1)
+    ob = base if account.opened_on < start else month_start(account.opened_on)
+    cb = None
+    if account.closed_on is not None:
+        cb = base if account.closed_on < start else month_start(account.closed_on)
+    return (account.tier0, ob, cb, account.status)
+
+
+@dataclass
+class RetentionCount:
+    """One tier's retention base and what became of it by the period's end."""
+
+    base: int = 0  # active on the eve of the year
+    kept: int = 0  # of those, still active at the period's end
+    lost: int = 0  # ended by then, status lost
+    closed: int = 0  # ended by then, status closed
+
+    def __add__(self, other: RetentionCount) -> RetentionCount:
+        return RetentionCount(
+            self.base + other.base,
+            self.kept + other.kept,
+            self.lost + other.lost,
+            self.closed + other.closed,
+        )
+
+
+def retention_counts(
+    buckets, *, base: datetime.date, first: datetime.date, last: datetime.date
+) -> dict[str | None, RetentionCount]:
+    """Per tier at the start of the year: `buckets` are ((tier0, ob, cb, status), n) pairs;
+    `base` is the month B, `first` the year's first month, `last` the period's last month.
+    In the base: opened before the year (ob = B) and not ended before it; kept: not ended
+    by the end of `last`."""
+    counts: dict[str | None, RetentionCount] = defaultdict(RetentionCount)
+    for (tier, ob, cb, status), n in buckets:
+        if ob != base or (cb is not None and cb < first):
+            continue
+        count = counts[tier]
+        count.base += n
+        if cb is None or cb > last:
+            count.kept += n
+        elif status == AccountStatus.LOST:
+            count.lost += n
+        else:
+            count.closed += n
+    return dict(counts)
+
+
+def retention_of(counts: dict[str | None, RetentionCount], *, tier_a: bool):
+    """Tier-A retention (tier A at the start of the year) or overall retention."""
+    chosen = [counts[t] for t in counts if t == "A"] if tier_a else list(counts.values())
+    total = sum(chosen, RetentionCount())
+    return retention_figure(total.base, total.kept, tier_a=tier_a)
+
+
+def attrition_of(retention: Decimal | None) -> Decimal | None:
+    """Attrition is the complement of the (rounded) retention figure, so the two always
+    add up to 100 on every screen."""
+    return None if retention is None else HUNDRED - retention
 
 
 # --- the formulas: from sums and counts to (actual unrounded or None, note) --------------------
@@ -403,6 +521,24 @@ def forecast_figure(months: list[tuple[Decimal, Decimal]]):
 
 # Counts are whole; percentages, ratios and counts per week have 2 decimals.
 WHOLE = {"new_relationships"}
+# Metrics measured in %: their difference from plan is in percentage points and they have no
+# relative percent (a percent of a percent); money, counts and ratios keep it.
+IN_POINTS = {
+    "loan_growth",
+    "deposit_growth",
+    "tier_a_retention",
+    "retention",
+    "product_mix_share",
+    "forecast_accuracy",
+}
+
+
+def difference_unit(metric: Metric) -> str:
+    """What a line's `difference` is counted in: "pp" (percentage points) for a metric
+    measured in %, else the metric's unit (count, money, ratio)."""
+    if metric.code in IN_POINTS or metric.unit == Metric.Unit.PERCENT:
+        return "pp"
+    return metric.unit
 
 
 @dataclass(frozen=True)
@@ -416,7 +552,8 @@ class Compared:
 def compare(code: str, target: Decimal | None, actual, *, months: int, elapsed: int) -> Compared:
     """Round the planned value (phased from the approved target `target`, None when there is
     none) and the actual once, half up, then the difference and percent from the rounded
-    figures. The one place both the live path and the job round."""
+    figures. The one place both the live path and the job round. A metric measured in %
+    (`IN_POINTS`) has its difference in percentage points and no percent."""
     planned = None
     if target is not None:
         raw = planned_value(code, target, months=months, elapsed=elapsed)
@@ -426,7 +563,7 @@ def compare(code: str, target: Decimal | None, actual, *, months: int, elapsed: 
     difference = percent = None
     if actual is not None and planned is not None:
         difference = actual - planned
-        if planned:
+        if planned and code not in IN_POINTS:
             percent = _round(HUNDRED * difference / planned)
     return Compared(planned, actual, difference, percent)
 
@@ -452,11 +589,14 @@ def _growth(book: _Book, owned: list[Account], family: str, p: _Period, base: da
 
 
 def _retention(owned: list[Account], plan_year: PlanYear, p: _Period, *, tier_a: bool):
-    base = [a for a in owned if _in_retention_base(a, plan_year)]
-    if tier_a:
-        base = [a for a in base if (a.tier_at_start or a.tier.code) == "A"]
-    retained = [a for a in base if a.closed_on is None or a.closed_on > p.end]
-    return retention_figure(len(base), len(retained), tier_a=tier_a)
+    first = month_start(plan_year.starts_on)
+    counts = retention_counts(
+        ((bucket_of(a, plan_year), 1) for a in owned if a.opened_on is not None),
+        base=add_months(first, -1),
+        first=first,
+        last=p.last_month,
+    )
+    return retention_of(counts, tier_a=tier_a)
 
 
 def _new_relationships(owned: list[Account], p: _Period):
@@ -742,7 +882,7 @@ def rm_plan_versus_actual(
     book = None
     if codes & ACCOUNT_METRICS:
         book = _load_book(rm, plan_year, {base, add_months(p.start, -1), p.last_month})
-        owned = book.owned_at(rm, p.end)
+        owned = book.owned_at(rm, p.end, plan_year.starts_on)
     won_rows = _won_in(rm, p) if codes & {"product_mix_share", "forecast_accuracy"} else []
 
     def actual_of(code: str):

@@ -32,20 +32,8 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connection, transaction
-from django.db.models import (
-    Case,
-    Count,
-    DateField,
-    Exists,
-    F,
-    OuterRef,
-    Q,
-    Subquery,
-    Sum,
-    Value,
-    When,
-)
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models import Count, Exists, F, OuterRef, Q, Sum
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from accounts.models import (
@@ -78,7 +66,6 @@ from ..selectors.variances import (
     NOTE_UNKNOWN_METRIC,
     ZERO,
     _as_date,
-    _start_of_year,
     activities_figure,
     closed_month,
     compare,
@@ -88,7 +75,9 @@ from ..selectors.variances import (
     growth_figure,
     new_relationships_figure,
     product_mix_figure,
-    retention_figure,
+    retention_buckets,
+    retention_counts,
+    retention_of,
 )
 
 LOAN, DEPOSIT = ProductFamily.LOAN.value, ProductFamily.DEPOSIT.value
@@ -185,8 +174,9 @@ def _approved_targets(plan_year: PlanYear) -> dict[tuple, dict[int, Decimal]]:
 
 
 def _owners(e: int, month_ends: list[datetime.date]) -> dict[int, list]:
-    """{account pk: [owner at month-end 1..e]} for the accounts with ownership changes (the
-    rule of docs/metrics.md, dates in the bank's time zone). One query."""
+    """{account pk: [owner at month-end 0..e]} for the accounts with ownership changes (the
+    rule of docs/metrics.md, dates in the bank's time zone; 0 is the base month B). One
+    query."""
     changes: dict[int, list] = defaultdict(list)
     rows = OwnershipChange.objects.order_by("account_id", "changed_at", "pk").values_list(
         "account_id", "previous_owner_id", "new_owner_id", "changed_at"
@@ -195,39 +185,12 @@ def _owners(e: int, month_ends: list[datetime.date]) -> dict[int, list]:
         changes[account].append((timezone.localtime(at).date(), previous, new))
     owners: dict[int, list] = {}
     for account, history in changes.items():
-        at_end = [None]
-        for i in range(1, e + 1):
+        at_end = []
+        for i in range(0, e + 1):
             before = [new for day, _p, new in history if day <= month_ends[i]]
             at_end.append(before[-1] if before else history[0][1])
         owners[account] = at_end
     return owners
-
-
-def _buckets(plan_year: PlanYear, base: datetime.date):
-    """Each account's tier at the start of the year and the months it opened and closed,
-    clamped to the base month B before the year (all that the retention, new-relationship
-    and active counts need to know)."""
-    history = Account.history.model
-    tier_at_start = Subquery(
-        history.objects.filter(id=OuterRef("pk"), history_date__lt=_start_of_year(plan_year))
-        .order_by("-history_date", "-history_id")
-        .values("tier__code")[:1]
-    )
-    start = plan_year.starts_on
-    return {
-        "tier0": Coalesce(tier_at_start, F("tier__code")),
-        "ob": Case(
-            When(opened_on__lt=start, then=Value(base)),
-            default=TruncMonth("opened_on"),
-            output_field=DateField(),
-        ),
-        "cb": Case(
-            When(closed_on__isnull=True, then=Value(None, output_field=DateField())),
-            When(closed_on__lt=start, then=Value(base)),
-            default=TruncMonth("closed_on"),
-            output_field=DateField(),
-        ),
-    }
 
 
 def _position_sums():
@@ -256,7 +219,7 @@ class _Acc:
     def __init__(self):
         self.bal: dict[tuple, Decimal] = defaultdict(lambda: ZERO)  # (month, family)
         self.held: int = 0
-        self.accounts: Counter = Counter()  # (tier A at start?, ob, cb) -> n
+        self.accounts: Counter = Counter()  # (tier at start, ob, cb, status) -> n
 
 
 def _compute(plan_year: PlanYear, closed: datetime.date) -> list[tuple]:
@@ -281,21 +244,27 @@ def _compute(plan_year: PlanYear, closed: datetime.date) -> list[tuple]:
     moving: dict[tuple, _Acc] = defaultdict(_Acc)
 
     relationships = Account.objects.filter(opened_on__isnull=False).annotate(
-        **_buckets(plan_year, base)
+        **retention_buckets(plan_year)
     )
-    for owner, tier0, ob, cb, n in (
+    for owner, tier0, ob, cb, status, n in (
         relationships.filter(~changed)
-        .values("owner", "tier0", "ob", "cb")
+        .values("owner", "tier0", "ob", "cb", "status")
         .annotate(n=Count("pk"))
-        .values_list("owner", "tier0", "ob", "cb", "n")
+        .values_list("owner", "tier0", "ob", "cb", "status", "n")
         .order_by()
     ):
         for scope in people.scopes_of(owner):
-            fixed[scope].accounts[(tier0 == "A", _as_date(ob), _as_date(cb))] += n
-    for pk, tier0, ob, cb in (
-        relationships.filter(changed).values_list("pk", "tier0", "ob", "cb").order_by()
+            fixed[scope].accounts[(tier0, _as_date(ob), _as_date(cb), status)] += n
+    for pk, tier0, ob, cb, status in (
+        relationships.filter(changed).values_list("pk", "tier0", "ob", "cb", "status").order_by()
     ):
-        key = (tier0 == "A", _as_date(ob), _as_date(cb))
+        key = (tier0, _as_date(ob), _as_date(cb), status)
+        if key[2] in month:
+            # Once it has ended, an account counts for its owner at the start of the month it
+            # ended in (selectors.variances.credited_on), also for its balances below.
+            ended = month.index(key[2])
+            for i in range(ended, e + 1):
+                owners[pk][i] = owners[pk][max(ended - 1, 0)]
         for i in range(1, e + 1):
             for scope in people.scopes_of(owners[pk][i]):
                 moving[(scope, i)].accounts[key] += 1
@@ -349,6 +318,10 @@ def _compute(plan_year: PlanYear, closed: datetime.date) -> list[tuple]:
         .values_list("rm", "m", "n")
         .order_by()
     ):
+        if person not in people.team_of:
+            # Activities per week is the RMs' figure: the bank's is the sum of its RMs' (its
+            # teams' plus any RM without a team); a leader's own calls count in no figure.
+            continue
         for scope in people.scopes_of(person):
             activities[(scope, _as_date(m))] += n
     # scope -> (month, family) -> new business won
@@ -395,17 +368,14 @@ def _compute(plan_year: PlanYear, closed: datetime.date) -> list[tuple]:
             return sum((a.bal.get((m, family), ZERO) for a in parts), ZERO)
 
         held = held_at.get((scope, month[p.l]), 0) + (mv.held if mv else 0)
-        base_n = base_a = kept = kept_a = active = opened = 0
+        active = opened = 0
         m_l, m_s, m_1 = month[p.l], month[p.s], month[1]
+        retention = retention_counts(
+            (item for a in parts for item in a.accounts.items()), base=base, first=m_1, last=m_l
+        )
         for a in parts:
-            for (tier_a, ob, cb), n in a.accounts.items():
+            for (_tier, ob, cb, _status), n in a.accounts.items():
                 alive = cb is None or cb > m_l
-                if ob == base and (cb is None or cb >= m_1):
-                    base_n += n
-                    kept += n if alive else 0
-                    if tier_a:
-                        base_a += n
-                        kept_a += n if alive else 0
                 if ob <= m_l and alive:
                     active += n
                 if m_s <= ob <= m_l:
@@ -418,8 +388,8 @@ def _compute(plan_year: PlanYear, closed: datetime.date) -> list[tuple]:
             "deposit_growth": growth_figure(
                 DEPOSIT, balance(base, DEPOSIT), balance(before, DEPOSIT), balance(m_l, DEPOSIT)
             ),
-            "tier_a_retention": retention_figure(base_a, kept_a, tier_a=True),
-            "retention": retention_figure(base_n, kept, tier_a=False),
+            "tier_a_retention": retention_of(retention, tier_a=True),
+            "retention": retention_of(retention, tier_a=False),
             "new_relationships": new_relationships_figure(opened),
             "cross_sell_ratio": cross_sell_figure(held, active),
         }

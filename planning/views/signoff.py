@@ -48,6 +48,7 @@ VARIANCES_HEADER = (
     "Planned to date",
     "Actual",
     "Difference",
+    "Difference in",
     "Source",
     "As of",
     "Revision",
@@ -56,16 +57,17 @@ VARIANCES_HEADER = (
 
 def _variance_rows(bank_set, lines):
     """The bank against its approved targets (plan versus actual), as the page shows it;
-    the difference where both the planned figure and the actual are known."""
+    the difference where both the planned figure and the actual are known, in percentage
+    points for a metric measured in %."""
     for line in lines:
-        both = line.planned is not None and line.actual is not None
         yield (
             line.metric_name,
             line.unit,
             line.asked,
             line.planned,
             line.actual,
-            line.actual - line.planned if both else None,
+            line.difference,
+            line.difference_unit if line.difference is not None else "",
             line.source,
             line.as_of,
             bank_set.revision,

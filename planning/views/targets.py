@@ -154,6 +154,7 @@ def _detail(request, ts: TargetSet, *, status: int = 200, **extra):
         "lines": list(ts.lines.all()),
         "weight_total": sum(line.weight for line in ts.lines.all()),
         "categories": selectors.weight_by_category(ts.lines.all()),
+        "balance": selectors.growth_retention_balance(ts.lines.all()),
         "problems": services.target_set_problems(ts) if ts.is_editable else {},
         "revisions": revisions,
         "in_force": next((r for r in revisions if r.status == Status.APPROVED), None),

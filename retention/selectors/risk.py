@@ -34,9 +34,10 @@ from accounts.models import (
     Tier,
 )
 from accounts.selectors import latest_month
-from org.access import visible_accounts, visible_risk_scores
-from org.models import User
+from org.access import sees_whole_bank, visible_accounts, visible_risk_scores
+from org.models import Team, User
 from planning.models import PlanYear
+from planning.selectors.retention import scope_retention
 from retention.models import RiskScore, SecondaryContact
 
 ZERO = Decimal("0")
@@ -133,34 +134,33 @@ def attach_trends(scores: list[RiskScore]) -> None:
 
 def year_start(today: datetime.date) -> datetime.date:
     """The first day of the plan year `today` falls in (the calendar year without one)."""
+    return _plan_year(today).starts_on
+
+
+def _plan_year(today: datetime.date) -> PlanYear:
+    """The plan year `today` falls in; without one, the calendar year (not saved)."""
     plan_year = PlanYear.objects.filter(starts_on__lte=today, ends_on__gte=today).first()
-    return plan_year.starts_on if plan_year else today.replace(month=1, day=1)
-
-
-def _active_at(day: datetime.date) -> Q:
-    """Active on `day`: opened on or before it (or no opening date) and not ended before it.
-    Prospects were never active."""
-    return (
-        ~Q(status=AccountStatus.PROSPECT)
-        & (Q(opened_on__isnull=True) | Q(opened_on__lte=day))
-        & (Q(closed_on__isnull=True) | Q(closed_on__gte=day))
-    )
+    if plan_year is None:
+        plan_year = PlanYear(
+            year=today.year,
+            starts_on=today.replace(month=1, day=1),
+            ends_on=today.replace(month=12, day=31),
+        )
+    return plan_year
 
 
 @dataclass
 class TierRetention:
+    """The accounts that were in `tier` at the start of the year (docs/metrics.md)."""
+
     tier: Tier
     at_start: int
     still_active: int
-
-    @property
-    def retention_pct(self) -> Decimal | None:
-        if not self.at_start:
-            return None
-        return Decimal(self.still_active * 100) / self.at_start
+    retention_pct: Decimal | None  # rounded as the variances store it
 
     @property
     def gap_pct(self) -> Decimal | None:
+        """Percentage points against the tier's standing target."""
         pct = self.retention_pct
         return None if pct is None else pct - self.tier.retention_target_pct
 
@@ -173,50 +173,47 @@ class TierRetention:
 @dataclass
 class Retention:
     starts_on: datetime.date
+    as_of: datetime.date | None  # the closed month E the figures run to; None: none closed
+    ends_on: datetime.date | None  # E's month-end
     tiers: list[TierRetention]
     at_start: int
     lost: int
     closed: int
-
-    @property
-    def attrition_pct(self) -> Decimal | None:
-        if not self.at_start:
-            return None
-        return Decimal((self.lost + self.closed) * 100) / self.at_start
+    retention_pct: Decimal | None  # = the stored `retention` row of the scope, year to date
+    attrition_pct: Decimal | None  # 100 - retention_pct
+    covered_elsewhere: int = 0  # accounts the team only covers: counted for their owners
 
 
 def retention(user: User, *, today: datetime.date) -> Retention:
-    """Per tier: of the accounts active at the start of the plan year, the share still active
-    today against the tier's target; and the year's attrition (lost or closed since the start,
-    over active at the start). Two queries and the plan year's."""
-    start = year_start(today)
-    rows = {
-        row["tier"]: row
-        for row in visible_accounts(user)
-        .filter(_active_at(start))
-        .values("tier")
-        .annotate(
-            at_start=Count("pk"),
-            still=Count("pk", filter=Q(status=AccountStatus.ACTIVE)),
-            lost=Count("pk", filter=Q(status=AccountStatus.LOST, closed_on__lte=today)),
-            closed=Count("pk", filter=Q(status=AccountStatus.CLOSED, closed_on__lte=today)),
-        )
-        .order_by()
-    }
+    """Per tier at the start of the year: of the accounts active on the eve of the plan year,
+    the share still active at the end of the closed month, against the tier's target; and
+    the year's attrition, its complement. A leader's figures are their team's (accounts
+    their RMs own, as the variances count them), an executive's the bank's: the same
+    function as the stored variances (planning.selectors.retention.scope_retention)."""
+    plan_year = _plan_year(today)
+    teams = None if sees_whole_bank(user) else Team.objects.filter(leader=user).values("pk")
+    figures = scope_retention(plan_year, teams=teams)
     tiers = [
         TierRetention(
             tier=tier,
-            at_start=rows.get(tier.pk, {}).get("at_start", 0),
-            still_active=rows.get(tier.pk, {}).get("still", 0),
+            at_start=figures.tier(tier.code).base,
+            still_active=figures.tier(tier.code).kept,
+            retention_pct=figures.tier_pct(tier.code),
         )
         for tier in Tier.objects.all()
     ]
+    total = figures.total
     return Retention(
-        starts_on=start,
+        starts_on=plan_year.starts_on,
+        as_of=figures.as_of,
+        ends_on=figures.ends_on,
         tiers=tiers,
-        at_start=sum(r["at_start"] for r in rows.values()),
-        lost=sum(r["lost"] for r in rows.values()),
-        closed=sum(r["closed"] for r in rows.values()),
+        at_start=total.base,
+        lost=total.lost,
+        closed=total.closed,
+        retention_pct=figures.retention_pct,
+        attrition_pct=figures.attrition_pct,
+        covered_elsewhere=figures.covered_elsewhere,
     )
 
 

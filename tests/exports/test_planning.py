@@ -238,6 +238,7 @@ def test_the_bank_against_its_targets_downloads_for_the_executive(client, execut
         "Planned to date",
         "Actual",
         "Difference",
+        "Difference in",
         "Source",
         "As of",
         "Revision",

@@ -1,0 +1,65 @@
+"""How a difference from plan reads: percentage points for a metric measured in %, a
+signed figure in the metric's unit otherwise (docs/metrics.md, "Points, not a percent of a
+percent"). For live lines, stored rows and the JSON of a check-in snapshot alike."""
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from django import template
+
+from coaching.templatetags.checkin_figures import signed
+
+register = template.Library()
+
+MINUS = "\u2212"
+
+
+def _decimal(value) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return None
+
+
+@register.filter
+def points(value):
+    """A difference in percentage points: +1.20 pp, minus 2.60 pp (a true minus sign)."""
+    number = _decimal(value)
+    if number is None:
+        return "—"
+    text = f"{abs(number).quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):,}\u00a0pp"
+    if number > 0:
+        return f"+{text}"
+    if number < 0:
+        return f"{MINUS}{text}"
+    return text
+
+
+def _get(line, key):
+    """A key of a snapshot line (a dict) or an attribute of a live line."""
+    return line.get(key) if isinstance(line, dict) else getattr(line, key, None)
+
+
+def _in_points(line) -> bool:
+    unit = _get(line, "difference_unit")
+    if unit is None:  # a snapshot frozen before the unit was recorded
+        unit = "pp" if _get(line, "unit") == "percent" else _get(line, "unit")
+    return unit == "pp"
+
+
+@register.filter
+def difference(line):
+    """The line's difference from plan in its own terms."""
+    if _in_points(line):
+        return points(_get(line, "difference"))
+    return signed(_get(line, "difference"), _get(line, "unit") or "")
+
+
+@register.filter
+def relative(line):
+    """The line's difference as a percent of plan, only where that means something (money,
+    counts, ratios); "—" for a metric measured in %."""
+    if _in_points(line):
+        return "—"
+    return signed(_get(line, "percent"), "percent")
