@@ -16,7 +16,9 @@ and is as deterministic. It creates
   steady; a few improve through the year (rm2, rm5, rm13, rm24) and two slip (rm7, rm18),
   so "most improved" and "below target" have something to show. rm1 is strong on
   everything but follow-up, and has an improvement plan for it;
-* this month's survey invitations, so the back office can see links waiting.
+* this month's survey invitations, so the back office can see links waiting;
+* the contact met on most of the activities at those accounts (org.demo wrote the
+  activities before the contacts existed).
 
 Check-ins and commitments are written in bulk, with their history rows, like relationship
 plans; ratings in bulk without history rows (answers are never edited); the snapshot of
@@ -30,10 +32,11 @@ import datetime as dt
 import random
 from unittest import mock
 
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
-from accounts.models import Account, AccountStatus
+from accounts.models import Account, AccountStatus, Activity, ActivityKind
 from accounts.selectors import add_months
 from org.models import Role, Team, User
 from planning.demo import _acting
@@ -152,6 +155,7 @@ class _CoachingBuilder:
         self.behaviours = self._behaviours()
         checkins, commitments = self._checkins()
         ratings = self._ratings()
+        self._contacts_met()
         self._improvement_plans()
         return CoachingSummary(checkins=checkins, commitments=commitments, ratings=ratings)
 
@@ -425,6 +429,20 @@ class _CoachingBuilder:
             batch_size=500,
         )
         return len(rows)
+
+    def _contacts_met(self) -> int:
+        """Whom the RM met: the account's contact on most visits, meetings and reviews and
+        on a third of the calls, planned or done. Set here because the contacts are created
+        here, after org.demo wrote the activities. By the day of the month rather than at
+        random: one UPDATE, and the same activities on every database."""
+        contact = CustomerContact.objects.filter(account=OuterRef("account")).order_by("pk")
+        calls = Q(kind=ActivityKind.CALL, date__day__in=range(3, 32, 3))
+        others = ~Q(kind=ActivityKind.CALL) & ~Q(date__day__in=range(4, 32, 4))
+        return (
+            Activity.objects.filter(calls | others)
+            .filter(Exists(contact))
+            .update(contact=Subquery(contact.values("pk")[:1]))
+        )
 
     def _quality(self, rm: User) -> float:
         return 0.86 if rm.username == "rm1" else self.rng.uniform(0.62, 0.9)

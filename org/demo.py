@@ -24,7 +24,13 @@ The story the data tells, so that every screen has something to show:
 * two RMs per three teams have given notice; the "must keep" and part of the "grow"
   accounts of each are covered by a teammate, the rest is still uncovered, and the
   leaving RMs' activity has fallen (the early-warning signal);
-* minders review and visit their book, finders call prospects and bring new business.
+* minders review and visit their book, finders call prospects and bring new business;
+* every RM still at the bank has a diary of planned activities for this week and next;
+  done ones leave follow-ups (rm1, weak at follow-up, has a few overdue), and each team's
+  leader went along on a handful of visits in the last six weeks (joint visits);
+* every RM has open deals in every stage, each with a forecast category and a next step,
+  and every deal has its stage history (OpportunityChange): created, moved through the
+  stages, an amount changed now and then, close dates moved out (slipped), won or lost.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ import datetime as dt
 import math
 import random
 import time
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 
@@ -41,14 +48,19 @@ from django.apps import apps
 from django.contrib.auth.hashers import make_password
 from django.core.management.color import no_style
 from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
 
 from accounts.models import (
     Account,
     AccountStatus,
     Activity,
     ActivityKind,
+    ActivityStatus,
+    ForecastCategory,
     LostReason,
     Opportunity,
+    OpportunityChange,
     OpportunityKind,
     OpportunityStage,
     OpportunityStatus,
@@ -62,7 +74,7 @@ from accounts.models import (
 from coaching.demo import seed_coaching
 from org.models import Market, RmStyle, Role, Team, User
 from planning.demo import seed_planning
-from retention.demo import seed_retention
+from retention.demo import NOTICE_DAYS, seed_retention
 
 DEMO_PASSWORD = "flightpath"
 MONTHS_OF_POSITIONS = 36
@@ -117,6 +129,11 @@ class DemoSummary:
     campaigns: int = 0
     risk_scores: int = 0
     variances: int = 0
+    planned_activities: int = 0
+    joint_activities: int = 0
+    opportunity_changes: int = 0
+    forecast_submissions: int = 0
+    forecast_snapshots: int = 0
     logins: tuple[DemoLogin, ...] = ()
 
     def counts(self) -> dict[str, int]:
@@ -130,11 +147,16 @@ class DemoSummary:
             "ownership changes": self.ownership_changes,
             "positions": self.positions,
             "activities": self.activities,
+            "planned activities": self.planned_activities,
+            "joint activities": self.joint_activities,
             "opportunities": self.opportunities,
+            "deal changes": self.opportunity_changes,
             "target sets": self.target_sets,
             "territory plans": self.territory_plans,
             "relationship plans": self.relationship_plans,
             "development plans": self.development_plans,
+            "forecasts": self.forecast_submissions,
+            "frozen forecasts": self.forecast_snapshots,
             "check-ins": self.checkins,
             "commitments": self.commitments,
             "customer ratings": self.customer_ratings,
@@ -487,6 +509,41 @@ ACTIVITY_OUTCOMES = {
     ),
 }
 
+# What a conversation leads to: a next step with a due date, a follow-up on the RM's list.
+NEXT_STEPS = {
+    ActivityKind.CALL: (
+        "Send the renewal terms",
+        "Call back with the deposit rate",
+        "Email the card programme details",
+        "Book a visit with the owner",
+    ),
+    ActivityKind.VISIT: (
+        "Send the equipment-finance quote",
+        "Introduce the treasury specialist",
+        "Write up the visit for credit",
+    ),
+    ActivityKind.MEETING: (
+        "Send the revised proposal",
+        "Get credit's answer on the covenants",
+        "Draft the pilot agreement",
+    ),
+    ActivityKind.REVIEW: (
+        "Update the relationship plan",
+        "Ask for the year's financials",
+        "Book the next quarterly review",
+    ),
+}
+FOLLOW_UP_SHARE = 0.15
+# What a leader who went along saw: the joint visits of the weekly check-ins.
+JOINT_OUTCOMES = (
+    "Joint visit with {leader}: the owner walked us through next year's expansion.",
+    "{leader} came along; we agreed to put the renewal terms in writing by Friday.",
+    "Visited with {leader}: strong questions on cash flow, pricing left for credit.",
+    "With {leader}: the CFO asked for a treasury proposal before the year-end.",
+)
+# Joint visits by a team's leader over the last six weeks, and over the rest of the year.
+JOINT_RECENT, JOINT_EARLIER, JOINT_PLANNED = (5, 8), (8, 12), (1, 2)
+
 # Stages of an open opportunity, how often one sits in each, and its typical probability.
 DEMO_LOST_REASONS = (
     "Price or rate",
@@ -514,6 +571,35 @@ KIND_WEIGHTS = {
     RmStyle.BOTH: (35, 40, 25),
     RmStyle.MINDER: (15, 45, 40),
 }
+# The RM's next step on an open deal, by stage.
+DEAL_NEXT_STEPS = {
+    OpportunityStage.LEAD: (
+        "Call the owner to find out what they need",
+        "Ask the accountant for an introduction",
+    ),
+    OpportunityStage.QUALIFIED: (
+        "Collect the last three years' financials",
+        "Book a meeting with the finance director",
+    ),
+    OpportunityStage.PROPOSAL: (
+        "Present the proposal to the CFO",
+        "Send the indicative terms",
+    ),
+    OpportunityStage.NEGOTIATION: (
+        "Agree the covenant package with credit",
+        "Answer the competitor's rate offer",
+    ),
+    OpportunityStage.CLOSING: (
+        "Sign the facility letter",
+        "Open the accounts and set up the first drawdown",
+    ),
+}
+LOST_NOTES = (
+    "",
+    "Their current bank matched our rate at the last minute.",
+    "The owner put the expansion off until next year.",
+    "Credit would not go above 60 % loan-to-value.",
+)
 
 
 # --------------------------------------------------------------------------------------
@@ -562,6 +648,10 @@ def _month_start(index: int) -> dt.date:
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
+def _month_end(month: dt.date) -> dt.date:
+    return _month_start(_month_index(month) + 1) - dt.timedelta(days=1)
+
+
 def _cents_to_decimal(cents: int) -> Decimal:
     # Exact: the money columns never see a float.
     return Decimal(cents).scaleb(-2)
@@ -569,6 +659,11 @@ def _cents_to_decimal(cents: int) -> Decimal:
 
 def _cents_to_text(cents: int) -> str:
     return f"{cents // 100}.{cents % 100:02d}"
+
+
+def _moment(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
+    """A time of day in the bank's zone."""
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(hour, minute)))
 
 
 def _weighted(rng: random.Random, pairs):
@@ -597,6 +692,7 @@ class _DemoBankBuilder:
         self.books: list[_Book] = []
         self.team_pks: list[int] = []
         self.team_names: list[str] = []
+        self.planned_activities = self.joint_activities = self.opportunity_changes = 0
 
     def rng(self, part: str) -> random.Random:
         # One stream per part, so that a change to how activities are drawn does not
@@ -643,6 +739,11 @@ class _DemoBankBuilder:
             campaigns=retention.campaigns,
             risk_scores=retention.risk_scores,
             variances=retention.variances,
+            planned_activities=self.planned_activities,
+            joint_activities=self.joint_activities,
+            opportunity_changes=self.opportunity_changes,
+            forecast_submissions=planning.forecast_submissions,
+            forecast_snapshots=planning.forecast_snapshots,
             logins=self._logins(),
         )
 
@@ -1171,8 +1272,176 @@ class _DemoBankBuilder:
                         ),
                     )
                 )
+        self._follow_ups(rows)
+        joint = self._joint_visits(rows)
+        planned = self._planned_activities(books_of)
+        joint += self._joint_visits_planned(planned)
+        rows += planned
         Activity.objects.bulk_create(rows, batch_size=BATCH_SIZE)
+        # bulk_create stamps updated_at with the clock; the demo's activities were last
+        # changed when they were logged (and the edit lock counts from created_at).
+        Activity.objects.update(updated_at=F("created_at"))
+        Activity.participants.through.objects.bulk_create(
+            [
+                Activity.participants.through(activity_id=a.pk, user_id=leader)
+                for a, leader in joint
+            ],
+            batch_size=BATCH_SIZE,
+        )
+        self.planned_activities = len(planned)
+        self.joint_activities = len(joint)
         return len(rows)
+
+    def _follow_ups(self, rows: list[Activity]) -> None:
+        """When each done activity was logged, and the next steps it left.
+
+        Older follow-ups were nearly all done; recent ones are still open. rm1, whose
+        customers rate follow-up low (coaching.demo), has a few overdue ones to show.
+        """
+        rng = self.rng("activities:follow-ups")
+        as_of = self.as_of
+        for a in rows:
+            a.created_at = _moment(a.date, rng.randint(9, 18), rng.choice((0, 15, 30, 45)))
+            if rng.random() >= FOLLOW_UP_SHARE:
+                continue
+            a.next_step = rng.choice(NEXT_STEPS[a.kind])
+            a.next_step_due = a.date + dt.timedelta(days=rng.choice((2, 3, 5, 7, 10, 14, 21)))
+            if a.next_step_due < as_of:
+                p_done = 0.98 if a.next_step_due < as_of - dt.timedelta(days=30) else 0.8
+                if rng.random() < p_done:
+                    late = rng.randint(-3, 2)
+                    done = a.next_step_due + dt.timedelta(days=late)
+                    a.next_step_done_on = min(as_of, max(a.date, done))
+        rm1 = next((rm for rm in self.rms if rm.username == "rm1"), None)
+        if rm1 is None:
+            return
+        recent = [
+            a
+            for a in rows
+            if a.rm_id == rm1.pk
+            and as_of - dt.timedelta(days=21) <= a.date < as_of - dt.timedelta(days=3)
+        ]
+        for a in rng.sample(recent, min(3, len(recent))):
+            a.next_step = a.next_step or rng.choice(NEXT_STEPS[a.kind])
+            a.next_step_due = max(
+                a.date + dt.timedelta(days=1), as_of - dt.timedelta(days=rng.randint(1, 6))
+            )
+            a.next_step_done_on = None
+
+    def _planned_activities(self, books_of: dict[int, list[_Book]]) -> list[Activity]:
+        """The diary: a few calls, visits, meetings and reviews a day from as_of to the end
+        of next week, on the RM's own accounts, with no outcome yet. Some RMs have one left
+        earlier this week that they have not marked done."""
+        rng = self.rng("activities:planned")
+        as_of = self.as_of
+        monday = as_of - dt.timedelta(days=as_of.weekday())
+        next_monday = monday + dt.timedelta(days=7)
+        days = [monday + dt.timedelta(days=d) for d in range(12)]
+        days = [d for d in days if d.weekday() < 5]
+        tier_weight = {"A": 5, "B": 2, "C": 1}
+        rows: list[Activity] = []
+        for rm in self.rms:
+            leaves_on = (
+                rm.notice_given_on + dt.timedelta(days=NOTICE_DAYS) if rm.notice_given_on else None
+            )
+            if leaves_on and leaves_on < as_of:
+                continue  # gone: nothing in the diary
+            book = books_of.get(id(rm), [])
+            customers = [b for b in book if b.status == AccountStatus.ACTIVE]
+            prospects = [b for b in book if b.status == AccountStatus.PROSPECT]
+            if not customers:
+                continue
+            weights = [tier_weight[b.tier] for b in customers]
+            mix = ACTIVITY_MIX[rm.style]
+            rate = WEEKLY_ACTIVITIES[rm.style] / 5 * (0.4 if leaves_on else 1.0)
+            ahead = [d for d in days if d >= as_of and not (leaves_on and d > leaves_on)]
+            behind = [d for d in days if d < as_of and d >= monday]
+            chosen = [
+                day for day in ahead for _ in range(int(rate) + (rng.random() < rate - int(rate)))
+            ]
+            if behind and (rng.random() < 0.3 or not any(d < next_monday for d in ahead)):
+                chosen.append(rng.choice(behind[-2:]))
+            # Every week in the diary has something in it, this one and the next.
+            for week in (
+                [d for d in (*behind, *ahead) if d < next_monday],
+                [d for d in ahead if d >= next_monday],
+            ):
+                if week and not any(d in week for d in chosen):
+                    chosen.append(rng.choice(week))
+            for day in sorted(chosen):
+                kind = _weighted(rng, mix)[0]
+                if (
+                    prospects
+                    and kind != ActivityKind.REVIEW
+                    and rng.random() < PROSPECTING_SHARE[rm.style]
+                ):
+                    account = rng.choice(prospects)
+                else:
+                    account = rng.choices(customers, weights)[0]
+                booked = min(day, as_of) - dt.timedelta(days=rng.randint(1, 10))
+                rows.append(
+                    Activity(
+                        kind=kind,
+                        status=ActivityStatus.PLANNED,
+                        date=day,
+                        rm_id=rm.pk,
+                        account_id=account.pk,
+                        created_at=_moment(booked, rng.randint(8, 17), rng.choice((0, 30))),
+                    )
+                )
+        return rows
+
+    def _joint_visits(self, rows: list[Activity]) -> list[tuple[Activity, int]]:
+        """Visits, meetings and reviews the team's leader went along to: a handful per team
+        in the last six weeks (the weekly check-ins' field observations), fewer before.
+        rm1 had their leader along in the last fortnight."""
+        rng = self.rng("activities:joint")
+        as_of = self.as_of
+        six_weeks_ago = as_of - dt.timedelta(weeks=6)
+        team_of = {rm.pk: rm.team_index for rm in self.rms}
+        kinds = (ActivityKind.VISIT, ActivityKind.MEETING, ActivityKind.REVIEW)
+        recent: dict[int, list[Activity]] = {}
+        earlier: dict[int, list[Activity]] = {}
+        for a in rows:
+            if a.kind not in kinds or a.rm_id not in team_of:
+                continue
+            (recent if a.date > six_weeks_ago else earlier).setdefault(team_of[a.rm_id], []).append(
+                a
+            )
+        picked: list[Activity] = []
+        for team in range(len(self.team_names)):
+            for pool, (low, high) in ((recent, JOINT_RECENT), (earlier, JOINT_EARLIER)):
+                candidates = pool.get(team, [])
+                picked += rng.sample(candidates, min(rng.randint(low, high), len(candidates)))
+        rm1 = next((rm for rm in self.rms if rm.username == "rm1"), None)
+        if rm1 is not None and not any(
+            a.rm_id == rm1.pk and a.date >= as_of - dt.timedelta(days=14) for a in picked
+        ):
+            fortnight = [
+                a
+                for a in recent.get(rm1.team_index, [])
+                if a.rm_id == rm1.pk and a.date >= as_of - dt.timedelta(days=14)
+            ]
+            if fortnight:
+                picked.append(rng.choice(fortnight))
+        joint = []
+        for a in picked:
+            leader = self.leaders[team_of[a.rm_id]]
+            a.outcome = rng.choice(JOINT_OUTCOMES).format(leader=leader.first_name)
+            joint.append((a, leader.pk))
+        return joint
+
+    def _joint_visits_planned(self, planned: list[Activity]) -> list[tuple[Activity, int]]:
+        """A visit or two per team that the leader will join next week."""
+        rng = self.rng("activities:joint planned")
+        team_of = {rm.pk: rm.team_index for rm in self.rms}
+        joint = []
+        for team in range(len(self.team_names)):
+            visits = [a for a in planned if team_of.get(a.rm_id) == team and a.date > self.as_of]
+            for a in rng.sample(visits, min(rng.randint(*JOINT_PLANNED), len(visits))):
+                a.kind = ActivityKind.VISIT
+                joint.append((a, self.leaders[team].pk))
+        return joint
 
     # ---------------------------------------------------------------------------------
     def _opportunities(self, products: dict[str, int]) -> int:
@@ -1231,8 +1500,176 @@ class _DemoBankBuilder:
                 if account is None:
                     continue
                 rows.append(self._opportunity(rng, rm, account, code, kind, status, products))
+        self._pipeline_story(rows)
         Opportunity.objects.bulk_create(rows, batch_size=BATCH_SIZE)
+        history = self.rng("opportunities:history")
+        changes = [c for o in rows for c in self._stage_history(history, o)]
+        OpportunityChange.objects.bulk_create(changes, batch_size=BATCH_SIZE)
+        self.opportunity_changes = len(changes)
         return len(rows)
+
+    def _pipeline_story(self, rows: list[Opportunity]) -> None:
+        """What the RM knows about each deal: every RM has open deals in every stage; the
+        late stages close soon and are mostly committed; a next step on each open deal.
+
+        From a stream of its own, after the deals are drawn, so the deals stay as they were.
+        """
+        rng = self.rng("opportunities:story")
+        as_of = self.as_of
+        next_month_end = _month_end(_month_start(_month_index(as_of) + 1))
+        stages = {stage: probability for stage, _, probability in OPEN_STAGES}
+        open_of: dict[int, list[Opportunity]] = {}
+        for o in rows:
+            if o.status == OpportunityStatus.OPEN:
+                open_of.setdefault(o.rm_id, []).append(o)
+        for deals in open_of.values():
+            count = Counter(o.stage for o in deals)
+            for stage in stages:
+                if count[stage]:
+                    continue
+                crowded = max(stages, key=lambda s: (count[s], s))
+                if count[crowded] < 2:
+                    break  # too few deals to fill every stage
+                deal = rng.choice([o for o in deals if o.stage == crowded])
+                count[crowded] -= 1
+                count[stage] += 1
+                deal.stage = stage
+                deal.probability = min(100, max(0, stages[stage] + rng.randint(-5, 5)))
+        for o in rows:
+            if o.status == OpportunityStatus.WON:
+                o.forecast_category = ForecastCategory.COMMIT
+                continue
+            late = o.stage in (OpportunityStage.NEGOTIATION, OpportunityStage.CLOSING)
+            if o.status == OpportunityStatus.LOST:
+                o.forecast_category = (
+                    rng.choice((ForecastCategory.COMMIT, ForecastCategory.BEST_CASE))
+                    if late
+                    else ForecastCategory.PIPELINE
+                )
+                o.lost_note = rng.choice(LOST_NOTES)
+                continue
+            if late and o.kind != OpportunityKind.RENEWAL:
+                soon, late_by = (3, 50) if o.stage == OpportunityStage.CLOSING else (10, 90)
+                o.expected_close = as_of + dt.timedelta(days=rng.randint(soon, late_by))
+            if o.stage == OpportunityStage.CLOSING and o.expected_close <= next_month_end:
+                pairs = ((ForecastCategory.COMMIT, 80), (ForecastCategory.BEST_CASE, 20))
+            elif late and o.expected_close <= next_month_end:
+                pairs = (
+                    (ForecastCategory.COMMIT, 55),
+                    (ForecastCategory.BEST_CASE, 35),
+                    (ForecastCategory.PIPELINE, 10),
+                )
+            elif late:
+                pairs = (
+                    (ForecastCategory.BEST_CASE, 55),
+                    (ForecastCategory.COMMIT, 20),
+                    (ForecastCategory.PIPELINE, 25),
+                )
+            elif o.stage == OpportunityStage.PROPOSAL:
+                pairs = (
+                    (ForecastCategory.BEST_CASE, 35),
+                    (ForecastCategory.PIPELINE, 60),
+                    (ForecastCategory.OMITTED, 5),
+                )
+            else:
+                pairs = ((ForecastCategory.PIPELINE, 88), (ForecastCategory.OMITTED, 12))
+            o.forecast_category = _weighted(rng, pairs)[0]
+            o.next_step = rng.choice(DEAL_NEXT_STEPS[o.stage])
+
+    def _stage_history(self, rng: random.Random, o: Opportunity) -> list[OpportunityChange]:
+        """The deal's changes from the day it was created: the creation row, one row per
+        stage it moved through, an amount changed now and then, close dates moved out
+        (slipped deals), and the outcome of a closed one. Each row's "from" is the
+        previous row's "to"."""
+        order = [stage for stage, _, _ in OPEN_STAGES]
+        last = order.index(o.stage)
+        first = 0 if o.kind == OpportunityKind.NEW_BUSINESS or rng.random() < 0.6 else 1
+        path = order[min(first, last) : last + 1]
+        closed = o.status != OpportunityStatus.OPEN
+        end = o.closed_on if closed else self.as_of
+        span = (end - o.created_on).days
+        p_slip = {OpportunityStatus.OPEN: 0.25, OpportunityStatus.WON: 0.25}.get(o.status, 0.3)
+        slips = (rng.random() < p_slip) + (rng.random() < 0.15)
+        amount_changed = rng.random() < 0.25
+        events = ["stage"] * (len(path) - 1) + ["slip"] * slips + ["amount"] * amount_changed
+        stage_moves = events[: len(path) - 1]
+        rest = events[len(path) - 1 :]
+        rng.shuffle(rest)
+        # Stage moves keep their order; slips and amount changes fall anywhere between.
+        for event in rest:
+            stage_moves.insert(rng.randint(0, len(stage_moves)), event)
+        events = stage_moves
+        # Middle events fall strictly between creation and the close (or the day before
+        # as_of); a deal created yesterday has them on its first day.
+        latest = max(1, span - (0 if closed else 1))
+        offsets = sorted(rng.randint(1, latest) if span > 1 else 0 for _ in events)
+        slip_days = [
+            o.created_on + dt.timedelta(days=d)
+            for d, e in zip(offsets, events, strict=True)
+            if e == "slip"
+        ]
+        # Close dates before each slip, built backwards from the one the deal has now.
+        closes = [o.expected_close]
+        for day in reversed(slip_days):
+            before = min(
+                day + dt.timedelta(days=rng.randint(-5, 20)), closes[0] - dt.timedelta(days=7)
+            )
+            if before <= o.created_on:
+                before = closes[0] - dt.timedelta(days=1)
+            if before <= o.created_on:
+                break
+            closes.insert(0, before)
+        # Fewer close dates than slips drawn: the earliest slips, which did not fit after
+        # the deal was created, are dropped.
+        while events.count("slip") > len(closes) - 1:
+            i = events.index("slip")
+            del events[i], offsets[i]
+        amount = o.amount
+        if amount_changed:
+            amount = max(Decimal(5_000), round(o.amount * Decimal(rng.uniform(0.7, 1.3)), -3))
+            amount = _cents_to_decimal(int(amount) * 100)
+
+        def at(offset: int, i: int) -> dt.datetime:
+            # 17 minutes apart per event: later events are later even on the same day.
+            day = o.created_on + dt.timedelta(days=offset)
+            return _moment(day, 9) + dt.timedelta(minutes=17 * i)
+
+        rows = [
+            OpportunityChange(
+                opportunity_id=o.pk,
+                changed_at=at(0, 0),
+                changed_by_id=o.rm_id,
+                to_stage=path[0],
+                to_status=OpportunityStatus.OPEN,
+                to_amount=amount,
+                to_expected_close=closes[0],
+            )
+        ]
+        stage, close = 0, 0
+        for i, (offset, event) in enumerate(zip(offsets, events, strict=True), start=1):
+            row = OpportunityChange(
+                opportunity_id=o.pk, changed_at=at(offset, i), changed_by_id=o.rm_id
+            )
+            if event == "stage":
+                row.from_stage, row.to_stage = path[stage], path[stage + 1]
+                stage += 1
+            elif event == "slip":
+                row.from_expected_close, row.to_expected_close = closes[close], closes[close + 1]
+                close += 1
+            else:
+                row.from_amount, row.to_amount = amount, o.amount
+            rows.append(row)
+        if closed:
+            rows.append(
+                OpportunityChange(
+                    opportunity_id=o.pk,
+                    changed_at=at(span, len(rows)),
+                    changed_by_id=o.rm_id,
+                    from_status=OpportunityStatus.OPEN,
+                    to_status=o.status,
+                )
+            )
+        return rows
 
     def _opportunity(self, rng, rm, account, code, kind, status, products) -> Opportunity:
         as_of = self.as_of

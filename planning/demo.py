@@ -20,7 +20,11 @@ their timestamps. It creates
   gave notice have no plan for a year they will not finish;
 * relationship plans for most active tier-A accounts (not all: coverage has something to
   show) and a few "must grow" tier-B ones, each with planned actions;
-* development plans for four RMs of each team.
+* development plans for four RMs of each team;
+* every RM's forecast for each month of the year so far and for the current quarter, a few
+  for next month (`_Forecasts`), around what they then won with a bias of their own (two
+  optimists and two cautious RMs per team), some adjusted by the leader, the teams' sums,
+  and each month's frozen into its ForecastSnapshot, so forecast accuracy has figures.
 
 Workflow steps go through planning.services, so four eyes, versions, comments and the
 audit history are the real thing. Each step runs as its actor at a moment of the story
@@ -37,6 +41,7 @@ import dataclasses
 import datetime as dt
 import importlib
 import random
+from collections import defaultdict
 from collections.abc import Iterator
 from decimal import Decimal
 from types import SimpleNamespace
@@ -44,15 +49,27 @@ from unittest import mock
 
 from django.apps import apps as global_apps
 from django.db.models import Count, Q, Sum
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
-from simple_history.utils import bulk_create_with_history
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from accounts.models import Account, AccountStatus, ProductFamily
+from accounts.models import (
+    Account,
+    AccountStatus,
+    ForecastCategory,
+    Opportunity,
+    OpportunityStatus,
+    ProductFamily,
+)
+from accounts.selectors import add_months, month_end
 from org.models import Market, RmStyle, Role, Team, User
 
 from .models import (
     ActivityStandard,
+    ForecastPeriod,
+    ForecastSnapshot,
+    ForecastSubmission,
     Metric,
     PlannedAction,
     PlanYear,
@@ -62,6 +79,7 @@ from .models import (
     Scope,
     SteeringStandard,
     TargetSet,
+    TeamForecastSubmission,
     TerritoryPlan,
 )
 from .services import plans as plan_services
@@ -162,6 +180,8 @@ class PlanningSummary:
     territory_plans: int
     relationship_plans: int
     development_plans: int
+    forecast_submissions: int = 0
+    forecast_snapshots: int = 0
 
 
 def seed_planning(*, as_of: dt.date, seed: int) -> PlanningSummary:
@@ -427,12 +447,15 @@ class _PlanningBuilder:
         plans = self._territory_plans()
         relationship_plans = self._relationship_plans()
         development_plans = self._development_plans()
+        submissions, snapshots = _Forecasts(self).build()
         return PlanningSummary(
             plan_year=self.plan_year.year,
             target_sets=self.target_sets,
             territory_plans=plans,
             relationship_plans=relationship_plans,
             development_plans=development_plans,
+            forecast_submissions=submissions,
+            forecast_snapshots=snapshots,
         )
 
     def acting(self, user: User, fraction: float):
@@ -933,3 +956,331 @@ class _PlanningBuilder:
                     )
             count += 1
         return count
+
+
+# --- forecasts ---------------------------------------------------------------------------------
+
+# How far an RM's own number runs from what they win: in each team two optimists, two
+# cautious RMs and the rest close to the mark; each month adds its noise.
+OPTIMISTIC_BIAS, CAUTIOUS_BIAS, STEADY_BIAS = (0.15, 0.30), (-0.20, -0.10), (-0.08, 0.08)
+MONTHLY_NOISE = 0.07
+# A month in which the RM won nothing: most said so, some counted a deal that slipped.
+SLIPPED_FORECAST_SHARE = 0.15
+# Share of an RM's months the leader adjusts, by temperament.
+ADJUSTED_SHARE = {"optimistic": 0.5, "cautious": 0.3, "steady": 0.08}
+FORECAST_NOTES = {
+    "over": (
+        "Counting the renewal as well: the owner said yes on the phone.",
+        "Two deals are at the credit committee this week; I expect both.",
+        "Adding the equipment loan: the order for the machine is signed.",
+    ),
+    "under": (
+        "Holding one deal back until credit has signed it off.",
+        "Leaving the renewal out: the pricing is still open.",
+        "The CFO is away for half the month; one deal may slip.",
+    ),
+    "nothing": ("Nothing closes this month; the renewals are next quarter.",),
+}
+ADJUSTMENT_NOTES = {
+    "down": (
+        "Trimmed: one of these has not been to credit yet.",
+        "Brought down to what you have closed in the last three months.",
+        "The renewal is priced above the competitor's offer: left out for now.",
+    ),
+    "up": (
+        "Raised: the term loan is as good as signed, I spoke to the owner.",
+        "Counting the card programme: the customer confirmed it at our joint visit.",
+    ),
+}
+TEAM_NOTES = (
+    "",
+    "",
+    "Two large renewals carry the month.",
+    "Adjusted the two most optimistic numbers; the rest as submitted.",
+    "Pipeline thin in the small-business book; the corporate renewals make up for it.",
+)
+
+
+def _working_days_before(day: dt.date, count: int) -> list[dt.date]:
+    """The last `count` working days before `day`, latest first."""
+    days, d = [], day
+    while len(days) < count:
+        d -= dt.timedelta(days=1)
+        if d.weekday() < 5:
+            days.append(d)
+    return days
+
+
+def _thousands(value: float) -> Decimal:
+    return Decimal(max(0, round(value, -3))).quantize(Decimal("0.01"))
+
+
+class _Forecasts:
+    """Every RM's forecast for each month of the year so far (the current one included),
+    the next month's for a few, and the current quarter's: submitted in the last working
+    days before the period begins, adjusted now and then by the leader, the team's
+    submitted by the leader, and each month's frozen into its snapshot on the 1st.
+
+    A past month's number is built around what the RM then won in it (A(m), the won
+    deals' amounts closing in the month), with the RM's own bias and the month's noise;
+    the current and next month's around the deals they have committed. Written in bulk,
+    with their history rows (the RM's submission, then the leader's adjustment).
+    """
+
+    def __init__(self, planning: _PlanningBuilder):
+        self.p = planning
+        self.as_of = planning.as_of
+        self.rng = planning.rng("forecasts")
+        self.current = self.as_of.replace(day=1)
+        self.next_month = add_months(self.current, 1)
+        first = planning.plan_year.starts_on
+        self.months = [add_months(first, i) for i in range(self._months_between(first))]
+
+    def _months_between(self, first: dt.date) -> int:
+        return (self.current.year - first.year) * 12 + self.current.month - first.month + 1
+
+    def build(self) -> tuple[int, int]:
+        from retention.demo import NOTICE_DAYS  # the demo bank's notice period
+
+        self.notice_days = NOTICE_DAYS
+        self._read_pipeline()
+        self._temperaments()
+        submissions = self._monthly() + self._quarterly()
+        self._write(submissions)
+        snapshots = self._snapshots(submissions)
+        return len(submissions), snapshots
+
+    # ---------------------------------------------------------------------------------
+    def _read_pipeline(self) -> None:
+        """A(m) by RM and month, what an RM's deal is typically worth, and the open deals
+        committed for the current and the next month."""
+        self.won: dict[tuple[int, dt.date], Decimal] = defaultdict(Decimal)
+        for rm, month, total in (
+            Opportunity.objects.filter(
+                status=OpportunityStatus.WON,
+                closed_on__gte=self.months[0],
+                closed_on__lte=month_end(self.current),
+            )
+            .annotate(m=TruncMonth("closed_on"))
+            .values("rm", "m")
+            .annotate(total=Sum("amount"))
+            .values_list("rm", "m", "total")
+            .order_by()
+        ):
+            month = month.date() if isinstance(month, dt.datetime) else month
+            self.won[(rm, month)] += total
+        amounts: dict[int, list[Decimal]] = defaultdict(list)
+        for rm, amount in Opportunity.objects.filter(status=OpportunityStatus.WON).values_list(
+            "rm", "amount"
+        ):
+            amounts[rm].append(amount)
+        self.typical = {rm: sorted(a)[len(a) // 2] for rm, a in amounts.items()}
+        self.committed: dict[tuple[int, dt.date], Decimal] = defaultdict(Decimal)
+        for rm, close, amount in Opportunity.objects.filter(
+            status=OpportunityStatus.OPEN,
+            forecast_category=ForecastCategory.COMMIT,
+            expected_close__gte=self.current,
+            expected_close__lte=month_end(self.next_month),
+        ).values_list("rm", "expected_close", "amount"):
+            self.committed[(rm, close.replace(day=1))] += amount
+
+    def _temperaments(self) -> None:
+        """A stable bias per RM; two optimists and two cautious RMs in every team."""
+        self.temper: dict[int, str] = {}
+        self.bias: dict[int, float] = {}
+        for rms in self.p.rms_of.values():
+            seats = [rm.user.pk for rm in rms]
+            self.rng.shuffle(seats)
+            for i, pk in enumerate(seats):
+                temper = "optimistic" if i < 2 else "cautious" if i < 4 else "steady"
+                low, high = {
+                    "optimistic": OPTIMISTIC_BIAS,
+                    "cautious": CAUTIOUS_BIAS,
+                    "steady": STEADY_BIAS,
+                }[temper]
+                self.temper[pk] = temper
+                self.bias[pk] = self.rng.uniform(low, high)
+
+    def _here_on(self, user: User, day: dt.date) -> bool:
+        """Still at the bank on `day` (a leaver goes a notice period after giving it)."""
+        if user.notice_given_on is None:
+            return True
+        return user.notice_given_on + dt.timedelta(days=self.notice_days) >= day
+
+    # ---------------------------------------------------------------------------------
+    def _submission(
+        self, rm, period: str, start: dt.date, proposed, amount, at
+    ) -> ForecastSubmission:
+        rng = self.rng
+        note = ""
+        if amount == 0 and proposed == 0:
+            note = rng.choice(FORECAST_NOTES["nothing"]) if rng.random() < 0.5 else ""
+        elif proposed and abs(amount - proposed) > proposed * Decimal("0.1"):
+            note = rng.choice(FORECAST_NOTES["over" if amount > proposed else "under"])
+        submission = ForecastSubmission(
+            rm=rm.user,
+            period=period,
+            period_start=start,
+            proposed_amount=proposed,
+            amount=amount,
+            note=note,
+            submitted_at=at,
+        )
+        submission._history_user, submission._history_date = rm.user, at
+        return submission
+
+    def _submitted_at(self, start: dt.date) -> dt.datetime:
+        """An RM submits in the last working days before the period begins (not the very
+        last: the leader reviews and submits the team's on that one)."""
+        day = self.rng.choice(_working_days_before(start, 4)[1:])
+        return timezone.make_aware(
+            dt.datetime.combine(day, dt.time(self.rng.randint(9, 16), self.rng.choice((0, 20, 40))))
+        )
+
+    def _monthly(self) -> list[ForecastSubmission]:
+        rng = self.rng
+        rows = []
+        for rm in self.p.rms:
+            pk = rm.user.pk
+            bias = self.bias[pk]
+            for month in self.months:
+                if not self._here_on(rm.user, month):
+                    continue
+                won = float(self.won.get((pk, month), 0))
+                if month == self.current:
+                    # Proposed before the month began: the deals committed for it (those
+                    # won since were committed too).
+                    won += float(self.committed.get((pk, month), 0))
+                if won:
+                    proposed = _thousands(won * rng.uniform(0.85, 1.1))
+                    amount = _thousands(won * (1 + bias + rng.gauss(0, MONTHLY_NOISE)))
+                elif rng.random() < SLIPPED_FORECAST_SHARE and pk in self.typical:
+                    slipped = float(self.typical[pk]) * rng.uniform(0.3, 0.7)
+                    proposed = _thousands(slipped)
+                    amount = _thousands(slipped * (1 + bias))
+                else:
+                    proposed = amount = _thousands(0)
+                rows.append(
+                    self._submission(
+                        rm, ForecastPeriod.MONTH, month, proposed, amount, self._submitted_at(month)
+                    )
+                )
+        # Next month's: a few RMs are early (not rm1, who has theirs still to submit).
+        early = [
+            rm
+            for rm in self.p.rms
+            if rm.seat in (2, 4, 5) and self._here_on(rm.user, self.next_month)
+        ]
+        days = _working_days_before(self.as_of, 3)
+        for rm in early:
+            pk = rm.user.pk
+            committed = float(self.committed.get((pk, self.next_month), 0))
+            proposed = _thousands(committed)
+            amount = _thousands(committed * (1 + self.bias[pk] + rng.gauss(0, MONTHLY_NOISE)))
+            at = timezone.make_aware(
+                dt.datetime.combine(rng.choice(days), dt.time(rng.randint(9, 16), 30))
+            )
+            rows.append(
+                self._submission(rm, ForecastPeriod.MONTH, self.next_month, proposed, amount, at)
+            )
+        return rows
+
+    def _quarterly(self) -> list[ForecastSubmission]:
+        """The current quarter's, submitted before it began: the RM's months of it (their
+        own numbers where they have them, else the committed deals) with a little noise."""
+        rng = self.rng
+        quarter = self.current.replace(month=(self.current.month - 1) // 3 * 3 + 1)
+        months = [add_months(quarter, i) for i in range(3)]
+        rows = []
+        for rm in self.p.rms:
+            pk = rm.user.pk
+            if not self._here_on(rm.user, quarter):
+                continue
+            won = sum(
+                float(self.won.get((pk, m), 0) + self.committed.get((pk, m), 0)) for m in months
+            )
+            proposed = _thousands(won * rng.uniform(0.85, 1.05))
+            amount = _thousands(won * (1 + self.bias[pk] + rng.gauss(0, MONTHLY_NOISE / 2)))
+            rows.append(
+                self._submission(
+                    rm,
+                    ForecastPeriod.QUARTER,
+                    quarter,
+                    proposed,
+                    amount,
+                    self._submitted_at(quarter),
+                )
+            )
+        return rows
+
+    # ---------------------------------------------------------------------------------
+    def _write(self, submissions: list[ForecastSubmission]) -> None:
+        """The RMs' submissions, the leaders' adjustments a day later, and the teams'."""
+        rng = self.rng
+        submissions[:] = bulk_create_with_history(submissions, ForecastSubmission, batch_size=500)
+        rm_of = {rm.user.pk: rm for rm in self.p.rms}
+        adjusted = []
+        for s in submissions:
+            if s.amount == 0 or s.period_start > self.current:
+                continue  # next month's: the leader has not looked yet
+            if rng.random() >= ADJUSTED_SHARE[self.temper[s.rm_id]]:
+                continue
+            leader = self.p.teams[rm_of[s.rm_id].team_index].leader
+            down = self.temper[s.rm_id] == "optimistic" or (
+                self.temper[s.rm_id] == "steady" and rng.random() < 0.5
+            )
+            factor = rng.uniform(0.8, 0.92) if down else rng.uniform(1.08, 1.2)
+            s.adjusted_amount = _thousands(float(s.amount) * factor)
+            s.adjustment_note = rng.choice(ADJUSTMENT_NOTES["down" if down else "up"])
+            s.adjusted_by = leader
+            last_day = _working_days_before(s.period_start, 1)[0]
+            s.adjusted_at = timezone.make_aware(
+                dt.datetime.combine(last_day, dt.time(11, rng.choice((0, 15, 30, 45))))
+            )
+            s.version += 1
+            s._history_user, s._history_date = leader, s.adjusted_at
+            adjusted.append(s)
+        bulk_update_with_history(
+            adjusted,
+            ForecastSubmission,
+            ["adjusted_amount", "adjustment_note", "adjusted_by", "adjusted_at", "version"],
+            batch_size=500,
+        )
+        teams: dict[tuple, Decimal] = defaultdict(Decimal)
+        for s in submissions:
+            if s.period_start <= self.current:
+                teams[(rm_of[s.rm_id].team_index, s.period, s.period_start)] += s.effective_amount
+        rows = []
+        for (t, period, start), amount in sorted(teams.items()):
+            team = self.p.teams[t]
+            last_day = _working_days_before(start, 1)[0]
+            at = timezone.make_aware(dt.datetime.combine(last_day, dt.time(16, 0)))
+            row = TeamForecastSubmission(
+                team=team,
+                period=period,
+                period_start=start,
+                amount=amount,
+                note=rng.choice(TEAM_NOTES),
+                submitted_by=team.leader,
+                submitted_at=at,
+            )
+            row._history_user, row._history_date = team.leader, at
+            rows.append(row)
+        bulk_create_with_history(rows, TeamForecastSubmission, batch_size=500)
+
+    def _snapshots(self, submissions: list[ForecastSubmission]) -> int:
+        """Each month's submitted numbers, frozen early on its first day."""
+        rows = [
+            ForecastSnapshot(
+                rm_id=s.rm_id,
+                month=s.period_start,
+                amount=s.amount,
+                adjusted_amount=s.adjusted_amount,
+                source=ForecastSnapshot.Source.SUBMITTED,
+                taken_at=timezone.make_aware(dt.datetime.combine(s.period_start, dt.time(5))),
+            )
+            for s in submissions
+            if s.period == ForecastPeriod.MONTH and s.period_start <= self.current
+        ]
+        ForecastSnapshot.objects.bulk_create(rows, batch_size=500)
+        return len(rows)
