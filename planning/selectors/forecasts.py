@@ -446,13 +446,15 @@ def accuracy_history(
     m = first
     while m <= last:
         f, a = forecast.get(m), won_in.get(m, ZERO)
-        figure = forecast_figure([(f, a)])[0] if f is not None else None
+        complete = m < month_start(today)
+        # A month in progress has no accuracy yet: what is won so far is not its outcome.
+        figure = forecast_figure([(f, a)])[0] if f is not None and complete else None
         months.append(
             AccuracyMonth(
                 month=m,
                 forecast=f,
                 won=a,
-                complete=m < month_start(today),
+                complete=complete,
                 accuracy=None if figure is None else figure.quantize(Decimal("0.01")),
             )
         )

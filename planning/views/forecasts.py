@@ -307,9 +307,6 @@ def team_forecast_submit(request, pk):
 def accuracy(request, scope=None, pk=None):
     """An RM's, a team's or the bank's forecast against what was won, month by month."""
     user = request.user
-    plan_year = current_plan_year()
-    if plan_year is None:
-        return render(request, "planning/no_plan_year.html")
     if scope is None:
         if user.role == Role.RM:
             scope, pk = "rm", user.pk
@@ -344,6 +341,9 @@ def accuracy(request, scope=None, pk=None):
             (t.name, reverse("planning:forecast_accuracy_team", args=[t.pk]))
             for t in visible_teams(user)
         ]
+    plan_year = current_plan_year()  # after the scope: outside it is a 404 all the same
+    if plan_year is None:
+        return render(request, "planning/no_plan_year.html")
     history = selectors.accuracy_history(plan_year=plan_year, rm=rm, team=team)
     return render(
         request,
