@@ -16,6 +16,7 @@ from .factories import (
     ActivityFactory,
     BehaviourFactory,
     BehaviourSetFactory,
+    CadenceFactory,
     CustomerRatingFactory,
     DepartureCaseFactory,
     ExecutiveFactory,
@@ -367,6 +368,7 @@ def test_team_overview_query_count_does_not_grow_with_rows(
     client, leader, team, loan, deposit, rows, django_assert_max_num_queries
 ):
     rms = RmFactory.create_batch(rows // 10, team=team)
+    CadenceFactory(team=team)  # adherence counts what the cadence required
     behaviours = _rated_year()
     for rm in rms:
         _book_of(rm, 10, loan, deposit)
@@ -378,7 +380,8 @@ def test_team_overview_query_count_does_not_grow_with_rows(
     # rated, one grouped count of the ratings, behaviours).
     # +1: the bell's unread count (org.context_processors).
     # +2: the retention flags (uncovered major accounts of leaving RMs, early warnings).
-    with django_assert_max_num_queries(18):
+    # +2: adherence counts what the cadence required (the cadences, their RMs; issue 13).
+    with django_assert_max_num_queries(20):
         response = client.get(reverse("org:team", args=[team.pk]))
     assert len(response.context["card"].improved_month) == _ranked(len(rms))
     assert response.context["flags"].uncovered == rms[0].owned_accounts.count()
@@ -403,7 +406,8 @@ def test_bank_overview_query_count_does_not_grow_with_rows(
     # rated, one grouped count of the ratings, behaviours).
     # +1: the bell's unread count (org.context_processors).
     # +2: the retention flags (uncovered major accounts of leaving RMs, early warnings).
-    with django_assert_max_num_queries(19):
+    # +2: adherence counts what the cadence required (the cadences, their RMs; issue 13).
+    with django_assert_max_num_queries(21):
         response = client.get(reverse("org:bank"))
     assert len(response.context["card"].improved_month) == _ranked(rows // 10)
     assert response.context["flags"].uncovered == rms[0].owned_accounts.count()

@@ -13,7 +13,7 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, F, Max, Q, QuerySet
+from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from accounts.models import Activity, ActivityStatus, Opportunity, OpportunityStatus
@@ -24,6 +24,7 @@ from org.access import (
     visible_commitments,
     visible_improvement_plans,
     visible_people,
+    visible_teams,
 )
 from org.models import RmStyle, Role, Team, User
 from planning.models import ActivityStandard, PlanYear
@@ -190,24 +191,110 @@ class Adherence:
         return (Decimal(100) * self.held / self.due).quantize(Decimal("1"), ROUND_HALF_UP)
 
 
-def _adherence_rows(qs: QuerySet[CheckIn], *, group_by: str, start, now):
-    """Set-based: one grouped query. Due: scheduled in [start, now), not cancelled, and
-    either completed or past its grace (one still open within its grace week is not judged
-    yet). Held on time: completed no later than its time + GRACE."""
-    return (
-        qs.filter(scheduled_at__gte=start, scheduled_at__lt=now)
-        .exclude(status=Status.CANCELLED)
-        .filter(Q(status=Status.COMPLETED) | Q(scheduled_at__lt=now - GRACE))
-        .values(group_by)
+# A held, missed or open check-in counts by its row; one the cadence required that was
+# never created counts as due and not held (issue 13, docs/checkins.md).
+_LOOK_BACK = datetime.timedelta(days=200)  # a semi-annual review's period starts 6 months back
+
+
+def _judged(status, scheduled_at, completed_at, now) -> tuple[int, int]:
+    """(due, held) of one existing check-in: due when not cancelled and completed or past
+    its grace week; held when completed no later than its time + GRACE."""
+    if status == Status.CANCELLED or (status != Status.COMPLETED and scheduled_at >= now - GRACE):
+        return 0, 0
+    held = status == Status.COMPLETED and completed_at is not None
+    return 1, int(held and completed_at <= scheduled_at + GRACE)
+
+
+def _required(cadences, members, start, now):
+    """What each team's cadence required of its RMs from `start` until a week before
+    `now`: (rm id, leader id, kind, period start). From the day the cadence is first known
+    (its first recorded version, or the team's first check-in with its leader, whichever
+    is earlier: before it nothing was asked), within the RM's employment."""
+    from ..services.checkins import occurrences
+
+    until = now - GRACE
+    for cadence in cadences:
+        known = [d for d in (cadence.first_recorded, cadence.first_checkin) if d is not None]
+        if not known or cadence.team.leader_id is None:
+            continue
+        since = max(start, min(known))
+        if since >= until:
+            continue
+        due = [
+            o
+            for o in occurrences(
+                cadence, timezone.localtime(since).date(), timezone.localtime(until).date()
+            )
+            if since <= o.when < until
+        ]
+        for rm in members.get(cadence.team_id, ()):
+            if rm.pk == cadence.team.leader_id:
+                continue
+            for o in due:
+                day = o.when.date()
+                if rm.hired_on and day < rm.hired_on:
+                    continue
+                if rm.departed_on and day > rm.departed_on:
+                    continue
+                yield rm.pk, cadence.team.leader_id, o.kind, o.period_start
+
+
+def _adherence(viewer: User, teams_qs, *, group_by: str, leaders=None, start, now):
+    """Adherence per leader or per RM over check-ins scheduled in [start, now): those that
+    exist, judged as they are, plus those the team's cadence required that were never
+    created (due, not held). Three queries: the cadences (with their teams and when they
+    are first known), the RMs, the check-ins."""
+    from ..models import Cadence
+
+    cadences = list(
+        Cadence.objects.filter(team__in=teams_qs)
+        .select_related("team")
         .annotate(
-            due=Count("pk"),
-            held=Count(
-                "pk",
-                filter=Q(status=Status.COMPLETED, completed_at__lte=F("scheduled_at") + GRACE),
+            first_recorded=Subquery(
+                Cadence.history.filter(id=OuterRef("pk"))
+                .order_by("history_date")
+                .values("history_date")[:1]
+            ),
+            first_checkin=Subquery(
+                CheckIn.objects.filter(rm__team=OuterRef("team"), leader=OuterRef("team__leader"))
+                .order_by("scheduled_at")
+                .values("scheduled_at")[:1]
             ),
         )
-        .order_by()
     )
+    team_ids = [c.team_id for c in cadences]
+    members: dict[int, list[User]] = {}
+    for rm in User.objects.filter(team__in=team_ids, role=Role.RM).exclude(
+        is_active=False, departed_on__isnull=True
+    ):
+        members.setdefault(rm.team_id, []).append(rm)
+    rm_ids = [rm.pk for rms in members.values() for rm in rms]
+    qs = visible_checkins(viewer)
+    if leaders is not None:
+        qs = qs.filter(leader__in=leaders)
+    if group_by == "rm":
+        qs = qs.filter(rm__team__in=teams_qs)
+    rows = qs.filter(
+        Q(scheduled_at__gte=start, scheduled_at__lt=now)
+        | Q(rm__in=rm_ids, period_start__gte=(start - _LOOK_BACK).date(), scheduled_at__lt=now)
+    ).values_list("rm", "leader", "kind", "period_start", "scheduled_at", "status", "completed_at")
+    figures: dict[int, list[int]] = {}
+    existing = set()
+    for rm, leader, kind, period_start, scheduled_at, status, completed_at in rows:
+        existing.add((rm, kind, period_start))
+        if not start <= scheduled_at < now:
+            continue
+        due, held = _judged(status, scheduled_at, completed_at, now)
+        if due:
+            tally = figures.setdefault(rm if group_by == "rm" else leader, [0, 0])
+            tally[0] += due
+            tally[1] += held
+    wanted = None if leaders is None else {getattr(x, "pk", x) for x in leaders}
+    for rm, leader, kind, period_start in _required(cadences, members, start, now):
+        if (rm, kind, period_start) in existing or (wanted is not None and leader not in wanted):
+            continue
+        figures.setdefault(rm if group_by == "rm" else leader, [0, 0])[0] += 1
+    return {key: Adherence(due=due, held=held) for key, (due, held) in figures.items()}
 
 
 def adherence_by_leader(
@@ -218,14 +305,15 @@ def adherence_by_leader(
     window: datetime.timedelta = ADHERENCE_WINDOW,
 ) -> dict[int, Adherence]:
     """Check-in adherence per leader (the leader a check-in is with), over the check-ins
-    due in the `window` before `now`: the share held on time. One query. `leaders`
-    narrows to some leaders (ids or users)."""
+    due in the `window` before `now`, created or not: the share held on time. Three
+    queries. `leaders` narrows to some leaders (ids or users)."""
     now = now or timezone.now()
-    qs = visible_checkins(viewer)
+    teams = visible_teams(viewer)
     if leaders is not None:
-        qs = qs.filter(leader__in=leaders)
-    rows = _adherence_rows(qs, group_by="leader", start=now - window, now=now)
-    return {row["leader"]: Adherence(due=row["due"], held=row["held"]) for row in rows}
+        teams = teams.filter(leader__in=leaders)
+    return _adherence(
+        viewer, teams, group_by="leader", leaders=leaders, start=now - window, now=now
+    )
 
 
 def adherence_by_rm(
@@ -235,11 +323,12 @@ def adherence_by_rm(
     now: datetime.datetime | None = None,
     window: datetime.timedelta = ADHERENCE_WINDOW,
 ) -> dict[int, Adherence]:
-    """The same per RM of `team` (check-ins with the team's leader). One query."""
+    """The same per RM of `team` (check-ins with the team's leader). Three queries."""
     now = now or timezone.now()
-    qs = visible_checkins(viewer).filter(rm__team=team, leader=team.leader_id)
-    rows = _adherence_rows(qs, group_by="rm", start=now - window, now=now)
-    return {row["rm"]: Adherence(due=row["due"], held=row["held"]) for row in rows}
+    teams = Team.objects.filter(pk=team.pk)
+    return _adherence(
+        viewer, teams, group_by="rm", leaders=[team.leader_id], start=now - window, now=now
+    )
 
 
 def adherence(

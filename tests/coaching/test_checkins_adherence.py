@@ -8,8 +8,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from coaching.models import Cadence
 from coaching.selectors.checkins import Adherence, adherence, adherence_by_rm
-from tests.factories import CheckInFactory
+from tests.factories import CadenceFactory, CheckInFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -118,3 +119,76 @@ def test_the_bank_overview_shows_each_leaders_adherence(
     }
     assert (lines[leader].due, lines[leader].held, lines[leader].pct) == (4, 2, 50)
     assert (lines[other_leader].due, lines[other_leader].pct) == (1, 100)
+
+
+# --- what the cadence required, created or not (issue 13) -------------------------------------
+
+
+def weekly_cadence(team, known_since):
+    """Weekly on Mondays at 9:00, no monthly reviews; known (first recorded) on `known_since`."""
+    cadence = CadenceFactory(
+        team=team, weekly=True, monthly=False, quarterly=False, semi_annual=False
+    )
+    Cadence.history.filter(id=cadence.pk).update(history_date=known_since)
+    return cadence
+
+
+LONG_AGO = timezone.make_aware(datetime.datetime(2026, 6, 1, 9))
+
+
+def test_a_required_check_in_never_created_counts_as_due_and_not_held(leader, team, rm, teammate):
+    # On 1 April 2027 at noon the 13 weeks begin on 31 Dec 2026 at noon; a Monday check-in
+    # is judged once its week is over (before 25 March noon): 4 Jan ... 22 Mar, 12 Mondays.
+    weekly_cadence(team, LONG_AGO)
+    checkin(rm, day(3, 1), "completed", day(3, 1, 10))  # the only one ever created
+    per_rm = adherence_by_rm(leader, team=team, now=NOW)
+    # Counting only what exists, rm read 1 of 1 = 100 % and the teammate had no figure.
+    assert (per_rm[rm.pk].due, per_rm[rm.pk].held, per_rm[rm.pk].pct) == (12, 1, 8)
+    assert (per_rm[teammate.pk].due, per_rm[teammate.pk].held, per_rm[teammate.pk].pct) == (
+        12,
+        0,
+        0,
+    )
+    result = adherence(leader, leader=leader, now=NOW)
+    assert (result.due, result.held, result.pct) == (24, 1, 4)
+
+
+def test_nothing_is_required_before_the_cadence_was_first_known(leader, team, rm):
+    # Known since 1 March 2027 (a bank going live then is not judged on January).
+    weekly_cadence(team, timezone.make_aware(datetime.datetime(2027, 3, 1, 8)))
+    checkin(rm, day(3, 1), "completed", day(3, 1, 10))
+    per_rm = adherence_by_rm(leader, team=team, now=NOW)
+    # 1, 8, 15 and 22 March: 4 due, 1 held.
+    assert (per_rm[rm.pk].due, per_rm[rm.pk].held) == (4, 1)
+
+
+def test_the_teams_first_check_in_makes_the_cadence_known_when_it_has_no_record(leader, team, rm):
+    cadence = weekly_cadence(team, LONG_AGO)
+    Cadence.history.filter(id=cadence.pk).delete()  # e.g. created without history
+    checkin(rm, day(3, 15), "completed", day(3, 15, 10))
+    per_rm = adherence_by_rm(leader, team=team, now=NOW)
+    assert (per_rm[rm.pk].due, per_rm[rm.pk].held) == (2, 1)  # 15 and 22 March
+
+
+def test_a_leaver_is_not_required_after_their_last_day(leader, team, rm):
+    weekly_cadence(team, LONG_AGO)
+    rm.departed_on = datetime.date(2027, 2, 10)
+    rm.save()
+    per_rm = adherence_by_rm(leader, team=team, now=NOW)
+    # 4 Jan to 8 Feb: 6 Mondays, none held.
+    assert (per_rm[rm.pk].due, per_rm[rm.pk].held) == (6, 0)
+
+
+def test_a_cancelled_required_check_in_is_not_due(leader, team, rm):
+    weekly_cadence(team, LONG_AGO)
+    checkin(rm, day(3, 1), "cancelled")
+    assert adherence_by_rm(leader, team=team, now=NOW)[rm.pk].due == 11
+
+
+def test_the_team_overview_counts_the_check_ins_never_created(client, leader, team, rm):
+    weekly_cadence(team, timezone.now() - datetime.timedelta(weeks=30))
+    client.force_login(leader)
+    figures = client.get(reverse("org:team", args=[team.pk])).context["adherence"]
+    # The 13 weeks hold 12 or 13 Mondays whose week is over, whatever today is.
+    assert figures.total.due in (12, 13)
+    assert (figures.total.held, figures.total.pct) == (0, 0)
