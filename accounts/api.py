@@ -9,7 +9,9 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from org.access import visible_accounts, visible_opportunities
+from coaching.models import CustomerContact
+from org.access import visible_accounts, visible_activities, visible_opportunities
+from org.models import User
 from salesmgmt.api import IdFilter
 
 from . import services
@@ -28,6 +30,7 @@ from .models import (
     Product,
     ProductFamily,
 )
+from .services.activities import participant_choices
 
 # --- serializers ---------------------------------------------------------------------------
 
@@ -86,9 +89,51 @@ class _RecordSerializer(serializers.ModelSerializer):
 
 
 class ActivitySerializer(_RecordSerializer):
+    """An activity: `status` done (the default; not in the future) or planned (today or
+    later, no outcome); `contact` one of the account's contacts; `participants` the RM's
+    leader or teammates on a joint call; `version` as last read makes a stale change a
+    409. Changed and deleted by its RM for ACTIVITY_EDIT_DAYS, then locked (403)."""
+
+    contact = serializers.PrimaryKeyRelatedField(
+        queryset=CustomerContact.objects.none(), required=False, allow_null=True
+    )
+    participants = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.none(), many=True, required=False
+    )
+    version = serializers.IntegerField(
+        min_value=1,
+        required=False,
+        help_text="The activity's `version` as last read; an older one is refused (409).",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None and request.user.is_authenticated:
+            self.fields["contact"].queryset = CustomerContact.objects.filter(
+                account__in=visible_accounts(request.user).values("pk")
+            )
+            self.fields["participants"].child_relation.queryset = participant_choices(request.user)
+
     class Meta:
         model = Activity
-        fields = ["id", "kind", "date", "account", "rm", "outcome"]
+        fields = [
+            "id",
+            "kind",
+            "status",
+            "date",
+            "account",
+            "rm",
+            "contact",
+            "outcome",
+            "next_step",
+            "next_step_due",
+            "next_step_done_on",
+            "participants",
+            "created_at",
+            "version",
+        ]
+        read_only_fields = ["next_step_done_on", "created_at"]
 
 
 class OpportunitySerializer(_RecordSerializer):
@@ -317,7 +362,11 @@ class _RecordViewSet(
         return Response(self.get_serializer(record).data)
 
 
-class ActivityViewSet(_RecordViewSet):
+class ActivityViewSet(mixins.DestroyModelMixin, _RecordViewSet):
+    """Activities the user sees (org.access.visible_activities); the RM who recorded one
+    changes or deletes it through accounts.services.activities while it is not locked
+    (403 after ACTIVITY_EDIT_DAYS); a stale `version` is 409; another's activity is 403."""
+
     model = Activity
     serializer_class = ActivitySerializer
     filterset_class = ActivityFilter
@@ -326,6 +375,36 @@ class ActivityViewSet(_RecordViewSet):
     create_service = services.activity_create
     update_service = services.activity_update
     record_name = "activity"
+
+    def get_queryset(self):
+        return visible_activities(self.request.user).prefetch_related("participants")
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        data.pop("version", None)
+        record = services.activity_create(user=request.user, **data)
+        return Response(self.get_serializer(record).data, status=201)
+
+    def update(self, request, *args, **kwargs):
+        record = self.get_object()
+        # Somebody else's activity is a 403 whatever the body says.
+        services.require_own(request.user, record)
+        serializer = self.get_serializer(
+            record, data=request.data, partial=kwargs.get("partial", False)
+        )
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        version = data.pop("version", None)
+        record = services.activity_update(
+            user=request.user, activity=record, expected_version=version, **data
+        )
+        return Response(self.get_serializer(record).data)
+
+    def destroy(self, request, *args, **kwargs):
+        services.activity_delete(user=request.user, activity=self.get_object())
+        return Response(status=204)
 
 
 class OpportunityViewSet(_RecordViewSet):

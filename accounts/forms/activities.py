@@ -160,6 +160,10 @@ class ActivityForm(forms.Form):
             ).order_by("name")
 
     def clean_account(self):
+        # Found already when the contact choices were filled in; looked up again only to
+        # say why not.
+        if self.chosen_account is not None and self.activity is None:
+            return self.chosen_account
         return find_account(self.cleaned_data.get("account"), self.accounts)
 
     def service_fields(self) -> dict:

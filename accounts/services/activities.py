@@ -83,6 +83,9 @@ def check_activity(activity: Activity, *, today: datetime.date, date_changed: bo
 
 
 def check_participants(rm: User, participants: Iterable[User]) -> None:
+    participants = list(participants)
+    if not participants:
+        return
     allowed = set(participant_choices(rm).values_list("pk", flat=True))
     wrong = [p for p in participants if p.pk not in allowed]
     if wrong:
