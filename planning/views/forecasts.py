@@ -318,7 +318,7 @@ def accuracy(request, scope=None, pk=None):
         else:
             scope = "bank"
     rm = team = None
-    links = []
+    links, people = [], []
     if scope == "rm":
         rm = get_object_or_404(
             visible_people(user).filter(role=Role.RM).select_related("team"), pk=pk
@@ -327,12 +327,11 @@ def accuracy(request, scope=None, pk=None):
     elif scope == "team":
         team = get_object_or_404(visible_teams(user), pk=pk)
         title = team.name
-        links = [
-            (str(p), reverse("planning:forecast_accuracy_rm", args=[p.pk]))
-            for p in visible_people(user)
+        people = list(
+            visible_people(user)
             .filter(role=Role.RM, team=team)
             .order_by("last_name", "first_name", "username")
-        ]
+        )
     else:
         if not sees_whole_bank(user):
             raise Http404("No such page.")
@@ -345,6 +344,7 @@ def accuracy(request, scope=None, pk=None):
     if plan_year is None:
         return render(request, "planning/no_plan_year.html")
     history = selectors.accuracy_history(plan_year=plan_year, rm=rm, team=team)
+    by_rm = selectors.rm_accuracy_histories(plan_year=plan_year, rms=people) if people else []
     return render(
         request,
         "planning/forecasts/accuracy.html",
@@ -356,6 +356,7 @@ def accuracy(request, scope=None, pk=None):
             "rm": rm,
             "team": team,
             "links": links,
+            "by_rm": by_rm,
             "chart": history.chart(),
             "threshold": selectors.BIAS_THRESHOLD_PCT,
             "min_months": selectors.BIAS_MIN_MONTHS,

@@ -249,3 +249,36 @@ def test_the_leader_reads_their_rms_history(client, history_rm, leader):
     assert "Forecast accuracy" in html
     assert str(history_rm) in html
     assert 'id="accuracy-history"' in html
+
+
+def test_the_teams_history_compares_each_rm_on_their_own_number(history_rm, team, plan_year):
+    from planning.selectors.forecasts import rm_accuracy_histories
+
+    teammate = RmFactory(team=team)
+    histories = rm_accuracy_histories(
+        plan_year=plan_year, rms=[history_rm, teammate], today=datetime.date(2027, 6, 9)
+    )
+    assert [h.accuracy for h in histories] == [D("77.42"), None]  # April's 1200, not 1000
+    assert histories[0].bias == D("29.2")
+
+
+@pytest.mark.parametrize("size", [10, 30])
+def test_the_teams_accuracy_page_queries_do_not_grow_with_the_team(
+    client, team, leader, size, django_assert_max_num_queries
+):
+    PlanYearFactory(year=timezone.localdate().year)
+    for _ in range(size):
+        person = RmFactory(team=team)
+        ForecastSnapshot.objects.create(
+            rm=person,
+            month=timezone.localdate().replace(day=1),
+            amount=D("10"),
+            taken_at=timezone.now(),
+        )
+    client.force_login(leader)
+    with django_assert_max_num_queries(ACCURACY_PAGE_QUERIES):
+        response = client.get(f"/planning/forecast/accuracy/team/{team.pk}/")
+    assert response.content.decode().count('href="/planning/forecast/accuracy/rm/') >= size
+
+
+ACCURACY_PAGE_QUERIES = 13
