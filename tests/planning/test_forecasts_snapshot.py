@@ -281,4 +281,4 @@ def test_the_teams_accuracy_page_queries_do_not_grow_with_the_team(
     assert response.content.decode().count('href="/planning/forecast/accuracy/rm/') >= size
 
 
-ACCURACY_PAGE_QUERIES = 13
+ACCURACY_PAGE_QUERIES = 12  # measured: 12 for a team of 10 and of 30
