@@ -480,7 +480,7 @@ class OpportunityViewSet(_RecordViewSet):
         return self._act(request, OpportunityLoseSerializer, services.opportunity_lose)
 
     @extend_schema(request=None, responses=OpportunityChangeSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def history(self, request, pk=None):
         """The deal's stage history, oldest first: who changed what, when, from and to."""
         record = self.get_object()
