@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from accounts.models import Account, AccountStatus, Activity
+from accounts.models import Account, AccountStatus, Activity, ActivityStatus
 from accounts.selectors import Balances, balances_by, latest_month
 from coaching.selectors.checkins import (
     ADHERENCE_WINDOW,
@@ -62,7 +62,12 @@ def team_overview(
     }
     balances = balances_by(accounts, group_by="owner", month=month)
     activities = dict(
-        Activity.objects.filter(rm__team=team, rm__role=Role.RM, date__gte=_activity_since(today))
+        Activity.objects.filter(
+            rm__team=team,
+            rm__role=Role.RM,
+            status=ActivityStatus.DONE,
+            date__gte=_activity_since(today),
+        )
         .values("rm")
         .annotate(n=Count("pk"))
         .values_list("rm", "n")
@@ -115,7 +120,7 @@ def bank_overview(
     activities: dict[int, int] = {}
     split = BankActivities()
     for team_id, role, n in (
-        Activity.objects.filter(date__gte=_activity_since(today))
+        Activity.objects.filter(status=ActivityStatus.DONE, date__gte=_activity_since(today))
         .values("rm__team", "rm__role")
         .annotate(n=Count("pk"))
         .values_list("rm__team", "rm__role", "n")

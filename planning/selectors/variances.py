@@ -48,6 +48,7 @@ from accounts.models import (
     Account,
     AccountStatus,
     Activity,
+    ActivityStatus,
     Opportunity,
     OpportunityKind,
     OpportunityStatus,
@@ -611,7 +612,9 @@ def _cross_sell(book: _Book, owned: list[Account], p: _Period):
 
 
 def _activities_per_week(rm: User, p: _Period):
-    count = Activity.objects.filter(rm=rm, date__gte=p.start, date__lte=p.end).count()
+    count = Activity.objects.filter(
+        rm=rm, status=ActivityStatus.DONE, date__gte=p.start, date__lte=p.end
+    ).count()
     return activities_figure(count, p.days)
 
 

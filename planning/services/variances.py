@@ -39,6 +39,7 @@ from django.utils import timezone
 from accounts.models import (
     Account,
     Activity,
+    ActivityStatus,
     Opportunity,
     OpportunityStatus,
     OwnershipChange,
@@ -311,7 +312,7 @@ def _compute(plan_year: PlanYear, closed: datetime.date) -> list[tuple]:
     year_end = month_ends[e]
     activities: dict[tuple, int] = defaultdict(int)
     for person, m, n in (
-        Activity.objects.filter(date__gte=first, date__lte=year_end)
+        Activity.objects.filter(status=ActivityStatus.DONE, date__gte=first, date__lte=year_end)
         .annotate(m=TruncMonth("date"))
         .values("rm", "m")
         .annotate(n=Count("pk"))
