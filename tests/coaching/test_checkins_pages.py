@@ -247,12 +247,17 @@ def test_completing_saves_the_notes_and_shows_the_read_only_snapshot(client, lea
     assert forms_in(page.text) == []  # read-only: no form left for the leader
 
 
-def test_a_completed_check_in_shows_the_snapshot_not_todays_figures(client, leader, checkin):
-    account = AccountFactory(owner=checkin.rm)
-    ActivityFactory(account=account, date=WEEK, kind="call")
+def test_a_completed_check_in_shows_the_snapshot_not_todays_figures(client, leader, rm):
+    # Held on last week's Monday, so its window has elapsed when it is completed today (a
+    # check-in of 2027 completed today would count nothing yet: issue 13, elapsed days only).
+    today = timezone.localdate()
+    monday = today - datetime.timedelta(days=today.weekday() + 7)
+    checkin = CheckInFactory(rm=rm, period_start=monday)
+    account = AccountFactory(owner=rm)
+    ActivityFactory(account=account, date=monday, kind="call")
     client.force_login(leader)
     client.post(url("checkin_complete", checkin.pk), notes_post(checkin))
-    ActivityFactory.create_batch(6, account=account, date=WEEK, kind="call")
+    ActivityFactory.create_batch(6, account=account, date=monday, kind="call")
     figures = client.get(checkin.get_absolute_url()).context["figures"]
     assert figures["activities"]["rows"][0]["count"] == 1
 
