@@ -49,6 +49,11 @@ def find_account(text: str, accounts) -> Account:
     )
 
 
+class ContactField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.name  # the account is chosen beside it
+
+
 class ParticipantsField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj):
         role = "your leader" if obj.role == Role.LEADER else "teammate"
@@ -66,8 +71,11 @@ class ActivityForm(forms.Form):
         max_length=250,
         help_text="Type a few letters of the name or the number and pick it from the list.",
     )
-    contact = forms.ModelChoiceField(
-        queryset=CustomerContact.objects.none(), required=False, label="Customer contact met"
+    contact = ContactField(
+        queryset=CustomerContact.objects.none(),
+        required=False,
+        label="Customer contact met",
+        empty_label="— none / not recorded —",
     )
     outcome = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}), required=False, label="Outcome"
