@@ -63,3 +63,13 @@ def relative(line):
     if _in_points(line):
         return "—"
     return signed(_get(line, "percent"), "percent")
+
+
+@register.filter
+def decimal2(value):
+    """A figure with 2 decimals and a true minus sign (U+2212); "—" for none."""
+    number = _decimal(value)
+    if number is None:
+        return "—"
+    text = f"{abs(number).quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):,}"
+    return f"{MINUS}{text}" if number < 0 else text
