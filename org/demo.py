@@ -1295,7 +1295,7 @@ class _DemoBankBuilder:
     def _follow_ups(self, rows: list[Activity]) -> None:
         """When each done activity was logged, and the next steps it left.
 
-        Older follow-ups were nearly all done; recent ones are still open. rm1, whose
+        Older follow-ups were all done; some of the last month's are still open. rm1, whose
         customers rate follow-up low (coaching.demo), has a few overdue ones to show.
         """
         rng = self.rng("activities:follow-ups")
@@ -1306,12 +1306,12 @@ class _DemoBankBuilder:
                 continue
             a.next_step = rng.choice(NEXT_STEPS[a.kind])
             a.next_step_due = a.date + dt.timedelta(days=rng.choice((2, 3, 5, 7, 10, 14, 21)))
-            if a.next_step_due < as_of:
-                p_done = 0.98 if a.next_step_due < as_of - dt.timedelta(days=30) else 0.8
-                if rng.random() < p_done:
-                    late = rng.randint(-3, 2)
-                    done = a.next_step_due + dt.timedelta(days=late)
-                    a.next_step_done_on = min(as_of, max(a.date, done))
+            # What was due more than a month ago has been done (or the list would be
+            # stale); of the last month's, a fifth is still open.
+            month_ago = as_of - dt.timedelta(days=30)
+            if a.next_step_due < month_ago or (a.next_step_due < as_of and rng.random() < 0.8):
+                done = a.next_step_due + dt.timedelta(days=rng.randint(-3, 2))
+                a.next_step_done_on = min(as_of, max(a.date, done))
         rm1 = next((rm for rm in self.rms if rm.username == "rm1"), None)
         if rm1 is None:
             return

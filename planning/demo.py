@@ -1165,12 +1165,16 @@ class _Forecasts:
                         rm, ForecastPeriod.MONTH, month, proposed, amount, self._submitted_at(month)
                     )
                 )
-        # Next month's: a few RMs are early (not rm1, who has theirs still to submit).
+        # Next month's: a few RMs with deals committed for it are early (not rm1, who has
+        # theirs still to submit).
         early = [
             rm
             for rm in self.p.rms
-            if rm.seat in (2, 4, 5) and self._here_on(rm.user, self.next_month)
+            if rm.seat > 0
+            and self.committed.get((rm.user.pk, self.next_month))
+            and self._here_on(rm.user, self.next_month)
         ]
+        early = [rm for t in sorted({rm.team_index for rm in early}) for rm in self._few(early, t)]
         days = _working_days_before(self.as_of, 3)
         for rm in early:
             pk = rm.user.pk
@@ -1184,6 +1188,11 @@ class _Forecasts:
                 self._submission(rm, ForecastPeriod.MONTH, self.next_month, proposed, amount, at)
             )
         return rows
+
+    def _few(self, rms: list[_Rm], team_index: int) -> list[_Rm]:
+        """Three of a team's RMs, the same ones for the same bank."""
+        of_team = [rm for rm in rms if rm.team_index == team_index]
+        return self.rng.sample(of_team, min(3, len(of_team)))
 
     def _quarterly(self) -> list[ForecastSubmission]:
         """The current quarter's, submitted before it began: the RM's months of it (their
