@@ -64,6 +64,7 @@ from accounts.models import (
 )
 from accounts.selectors import add_months, month_end
 from org.models import Market, RmStyle, Role, Team, User
+from salesmgmt import formatting
 
 from .models import (
     ActivityStandard,
@@ -250,6 +251,12 @@ def _pct(value: float) -> Decimal:
 
 def _new_relationships(count: Decimal) -> str:
     return f"{count:.0f} new relationship" + ("" if count == 1 else "s")
+
+
+def _pct(value: Decimal) -> str:
+    """A growth percentage in the plan's words as every page prints it (10.00, never the
+    "1E+1" a normalised Decimal gives)."""
+    return formatting.number(value, formatting.UNIT_PLACES["percent"])
 
 
 def _money(value: Decimal | float) -> Decimal:
@@ -662,7 +669,7 @@ class _PlanningBuilder:
         decider = (self.exec1, self.exec2)[rm.seat % 2]
         comment = (
             RM_SET_RETURNED.format(
-                loan=rm.values["loan_growth"], team_loan=team_values["loan_growth"]
+                loan=_pct(rm.values["loan_growth"]), team_loan=_pct(team_values["loan_growth"])
             )
             if outcome == "returned"
             else TARGET_APPROVALS[Scope.RM]
@@ -690,8 +697,8 @@ class _PlanningBuilder:
         words = {
             "region": region,
             "new": _new_relationships(values["new_relationships"]),
-            "loan": values["loan_growth"].normalize(),
-            "deposit": values["deposit_growth"].normalize(),
+            "loan": _pct(values["loan_growth"]),
+            "deposit": _pct(values["deposit_growth"]),
             "product": self.plan_year.product_weight_pct,
             "rb": self.plan_year.rb_weight_pct,
         }
@@ -794,7 +801,7 @@ class _PlanningBuilder:
                 calls=sections["activity"]["planned_calls_per_week"],
                 style=RmStyle(style).label.lower(),
                 standard=ACTIVITY_STANDARDS[style][0],
-                loan=self._goal_values(rm)["loan_growth"].normalize(),
+                loan=_pct(self._goal_values(rm)["loan_growth"]),
             )
             self._act(plan_services.territory_plan_return, plan, leader, at + 0.06, comment=comment)
             self._remark(plan, user, at + 0.08, RM_REPLIES)

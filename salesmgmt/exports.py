@@ -65,7 +65,9 @@ def neutralise(value) -> str:
         return ""
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if isinstance(value, int | Decimal | float):
+    if isinstance(value, Decimal):  # plain digits for a machine: 10, never "1E+1"
+        return format(value, "f")
+    if isinstance(value, int | float):
         return str(value)
     if isinstance(value, datetime.datetime):  # local time, to the minute, as Excel reads it
         if timezone.is_aware(value):

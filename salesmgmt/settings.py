@@ -133,7 +133,12 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 AXES_VERBOSE = env.bool("AXES_VERBOSE", default=False)
 
-LANGUAGE_CODE = "en-us"
+# How numbers and dates are printed (docs/metrics.md, "How numbers are printed"): the
+# language picks the formats module under salesmgmt/formats/, falling back to Django's own.
+LANGUAGE_CODE = env("DJANGO_LANGUAGE_CODE", default="en-us")
+FORMAT_MODULE_PATH = ["salesmgmt.formats"]
+# The bank's currency, printed after headline amounts (an ISO 4217 code).
+BANK_CURRENCY = env("BANK_CURRENCY", default="EUR")
 TIME_ZONE = env("DJANGO_TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True

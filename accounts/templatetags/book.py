@@ -1,21 +1,19 @@
 """How money and change read on Flightpath's pages."""
 
-from decimal import ROUND_HALF_UP, Decimal
-
 from django import template
-from django.contrib.humanize.templatetags.humanize import intcomma
-from django.utils.html import format_html
+from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
+
+from salesmgmt import formatting
 
 register = template.Library()
 
 
 @register.filter
-def money(value):
-    """Whole currency units with thousands separators: 1234567.89 → 1,234,568."""
-    if value is None or value == "":
-        return "—"
-    return intcomma(int(Decimal(value).quantize(Decimal("1"), rounding=ROUND_HALF_UP)))
+def money(value, arg=""):
+    """Whole currency units with thousands separators: 1234567.89 → 1,234,568; with
+    `money:"currency"` the bank's currency after it (salesmgmt/formatting.py)."""
+    return formatting.money(value, currency=arg == "currency")
 
 
 @register.filter
@@ -23,17 +21,37 @@ def change(value):
     """A year-on-year change as a coloured, signed percentage; "—" where there is no base."""
     if value is None:
         return mark_safe('<span class="text-body-secondary">—</span>')
-    pct = Decimal(value).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-    if pct > 0:
+    plain = formatting.signed_percent(value, 1)
+    # The page's own spelling of the space before "%" (tests and copy search for it).
+    text = mark_safe(escape(plain).replace(formatting.NBSP, "&nbsp;"))
+    if plain.startswith("+"):
         return format_html(
             '<span class="text-success"><i class="bi bi-arrow-up-right" aria-hidden="true"></i> '
-            "+{}&nbsp;%</span>",
-            pct,
+            "{}</span>",
+            text,
         )
-    if pct < 0:
+    if plain.startswith(formatting.MINUS):
         return format_html(
             '<span class="text-danger"><i class="bi bi-arrow-down-right" aria-hidden="true"></i> '
-            "{}&nbsp;%</span>",
-            pct,
+            "{}</span>",
+            text,
         )
-    return mark_safe('<span class="text-body-secondary">0.0&nbsp;%</span>')
+    return format_html('<span class="text-body-secondary">{}</span>', text)
+
+
+@register.filter
+def count(value):
+    """A count: 10, not 10.0 (salesmgmt/formatting.py)."""
+    return formatting.count(value)
+
+
+@register.filter
+def percent(value, places=2):
+    """A percentage with a fixed number of decimals: 4.25 %."""
+    return formatting.percent(value, int(places))
+
+
+@register.filter
+def day(value, fmt="DATE_FORMAT"):
+    """A date in the bank's one format (salesmgmt/formats/): 4 Dec 2026."""
+    return formatting.date(value, fmt)

@@ -3,12 +3,11 @@ dates as ISO strings and numbers as decimal strings (JSON), so the same partials
 both."""
 
 import datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django import template
-from django.contrib.humanize.templatetags.humanize import intcomma
 
 from coaching.selectors import checkins as selectors
+from salesmgmt import formatting
 
 register = template.Library()
 
@@ -28,40 +27,16 @@ def iso(value):
         return ""
 
 
-def _decimal(value) -> Decimal | None:
-    if value is None or value == "":
-        return None
-    try:
-        return Decimal(str(value))
-    except InvalidOperation:
-        return None
-
-
 @register.filter
 def figure(value, unit=""):
     """A plan-versus-actual figure in its unit: 4.25 %, 1,250,000, 2.50, 7."""
-    number = _decimal(value)
-    if number is None:
-        return "—"
-    if unit == "money":
-        return intcomma(int(number.quantize(Decimal("1"), rounding=ROUND_HALF_UP)))
-    places = Decimal("1") if unit == "count" and number == number.to_integral() else Decimal("0.01")
-    text = f"{number.quantize(places, rounding=ROUND_HALF_UP):,}"
-    return f"{text}\u00a0%" if unit == "percent" else text
+    return formatting.figure(value, unit)
 
 
 @register.filter
 def signed(value, unit=""):
     """A difference with its sign: +1.20 %, minus 3 (a true minus sign)."""
-    number = _decimal(value)
-    if number is None:
-        return "—"
-    text = figure(abs(number), unit)
-    if number > 0:
-        return f"+{text}"
-    if number < 0:
-        return f"\u2212{text}"
-    return text
+    return formatting.signed(value, unit)
 
 
 @register.filter

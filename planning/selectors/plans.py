@@ -50,6 +50,7 @@ from org.access import (
     visible_territory_plans,
 )
 from org.models import RmStyle, Role, User
+from salesmgmt import formatting
 
 from ..models import (
     ActivityStandard,
@@ -175,9 +176,9 @@ def rm_target_lines(rm: User, *, plan_year: PlanYear) -> QuerySet[TargetLine]:
 
 
 def target_line_label(line: TargetLine) -> str:
-    unit = line.metric.get_unit_display()
-    value = f"{line.value.normalize():f}"
-    value = f"{value} {unit}" if unit == "%" else f"{value} ({unit})"
+    value = formatting.figure(line.value, line.metric.unit)
+    if line.metric.unit != "percent":
+        value = f"{value} ({line.metric.get_unit_display()})"
     return f"{line.metric.name}: {value}, weight {line.weight} %"
 
 

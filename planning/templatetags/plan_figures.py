@@ -2,38 +2,18 @@
 signed figure in the metric's unit otherwise (docs/metrics.md, "Points, not a percent of a
 percent"). For live lines, stored rows and the JSON of a check-in snapshot alike."""
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-
 from django import template
 
 from coaching.templatetags.checkin_figures import signed
+from salesmgmt import formatting
 
 register = template.Library()
-
-MINUS = "\u2212"
-
-
-def _decimal(value) -> Decimal | None:
-    if value is None or value == "":
-        return None
-    try:
-        return Decimal(str(value))
-    except InvalidOperation:
-        return None
 
 
 @register.filter
 def points(value):
     """A difference in percentage points: +1.20 pp, minus 2.60 pp (a true minus sign)."""
-    number = _decimal(value)
-    if number is None:
-        return "—"
-    text = f"{abs(number).quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):,}\u00a0pp"
-    if number > 0:
-        return f"+{text}"
-    if number < 0:
-        return f"{MINUS}{text}"
-    return text
+    return formatting.points(value)
 
 
 def _get(line, key):
@@ -68,8 +48,10 @@ def relative(line):
 @register.filter
 def decimal2(value):
     """A figure with 2 decimals and a true minus sign (U+2212); "—" for none."""
-    number = _decimal(value)
-    if number is None:
-        return "—"
-    text = f"{abs(number).quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):,}"
-    return f"{MINUS}{text}" if number < 0 else text
+    return formatting.number(value, 2)
+
+
+@register.filter
+def unit_figure(value, unit=""):
+    """A figure in its metric's unit, by the unit's code or its display ("%", "count")."""
+    return formatting.figure(value, unit)
