@@ -3,7 +3,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db import transaction
 from simple_history.admin import SimpleHistoryAdmin
 
-from . import jobs
+from . import jobs, services
 from .models import JobRun, Notification, Team, User
 
 
@@ -25,6 +25,18 @@ class UserAdmin(DjangoUserAdmin, SimpleHistoryAdmin):
         *DjangoUserAdmin.add_fieldsets,
         ("Sales force", {"fields": ("first_name", "last_name", "role", "rm_style", "team")}),
     )
+
+    def save_model(self, request, obj, form, change):
+        # A team change goes through the membership history (team figures per period).
+        team = obj.team
+        if change and "team" in form.changed_data:
+            obj.team = User.objects.get(pk=obj.pk).team
+            super().save_model(request, obj, form, change)
+            services.team_move(user=obj, team=team, by=request.user)
+            return
+        super().save_model(request, obj, form, change)
+        if not change and team is not None:
+            services.team_join(user=obj, on=obj.hired_on)
 
 
 @admin.register(Team)

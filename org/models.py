@@ -116,6 +116,49 @@ class Team(models.Model):
         return reverse("org:team", args=[self.pk])
 
 
+class TeamMembership(models.Model):
+    """Which team an RM was in, from when to when (both days included). Team figures for a
+    month count the RMs who were in the team at that month's end (docs/metrics.md "Team
+    membership over time"). Written only by `org.services.team_move`; `User.team` is the
+    open membership's team."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="memberships")
+    started_on = models.DateField()
+    ended_on = models.DateField(null=True, blank=True, help_text="Empty while still in the team.")
+
+    class Meta:
+        ordering = ["user", "started_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ended_on__isnull=True) | Q(ended_on__gte=F("started_on")),
+                name="membership_ends_after_start",
+            ),
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(ended_on__isnull=True),
+                name="membership_one_open_per_user",
+            ),
+            # Overlapping periods are refused by an exclusion constraint on PostgreSQL
+            # (migration 0005, raw SQL: SQLite cannot express it) and by clean().
+        ]
+
+    def __str__(self):
+        return f"{self.user} in {self.team} from {self.started_on} to {self.ended_on or '…'}"
+
+    def clean(self):
+        overlapping = TeamMembership.objects.filter(user_id=self.user_id).exclude(pk=self.pk)
+        overlapping = overlapping.filter(
+            Q(ended_on__isnull=True) | Q(ended_on__gte=self.started_on)
+        )
+        if self.ended_on is not None:
+            overlapping = overlapping.filter(started_on__lte=self.ended_on)
+        if overlapping.exists():
+            from django.core.exceptions import ValidationError
+
+            raise ValidationError("This membership overlaps another of the same person.")
+
+
 # --- operations: jobs and notifications ------------------------------------------------------
 
 

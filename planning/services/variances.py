@@ -48,6 +48,7 @@ from accounts.models import (
 )
 from accounts.selectors import add_months, month_end
 from org.models import Role, Team, User
+from org.services import team_on
 
 from ..models import (
     ForecastPeriod,
@@ -127,26 +128,67 @@ def _periods(month: list[datetime.date], e: int) -> list[_P]:
 @dataclass
 class _People:
     rms: list[int]  # the RMs who get rows (role RM, not gone before the year began)
-    team_of: dict[int, int | None]  # every RM-role user: their team
+    team_of: dict[int, int | None]  # every RM-role user: their team today
     teams: list[int]
+    # RMs whose team changed within the year: their team at month-end 0..12 (the team
+    # membership history, docs/metrics.md "Team membership over time").
+    team_at: dict[int, list]
 
-    def scopes_of(self, person: int | None) -> list[tuple]:
-        """The scopes a person's accounts, activities and opportunities count for."""
+    def scopes_of(self, person: int | None, i: int | None = None) -> list[tuple]:
+        """The scopes a person's accounts, activities and opportunities count for (at
+        month-end index i: the team they were in then)."""
         scopes = [BANK]
         if person in self.team_of:
             scopes.append((Scope.RM.value, person))
-            team = self.team_of[person]
+            if person in self.team_at and i is not None:
+                team = self.team_at[person][i]
+            else:
+                team = self.team_of[person]
             if team is not None:
                 scopes.append((Scope.TEAM.value, team))
         return scopes
 
+    def fixed_scopes(self, person: int | None) -> list[tuple]:
+        """The scopes that do not depend on the month: all of them, but a mover's team."""
+        if person in self.team_at:
+            return [BANK, (Scope.RM.value, person)]
+        return self.scopes_of(person)
 
-def _people(plan_year: PlanYear) -> _People:
-    rows = list(User.objects.filter(role=Role.RM).values_list("pk", "team_id", "departed_on"))
+    def moving_team(self, person: int | None, e: int) -> list[tuple]:
+        """[(month-end index, team scope)] of a mover, for the months 1..e."""
+        teams = self.team_at.get(person)
+        if teams is None:
+            return []
+        return [(i, (Scope.TEAM.value, teams[i])) for i in range(1, e + 1) if teams[i]]
+
+
+def _people(plan_year: PlanYear, month_ends: list[datetime.date]) -> _People:
+    # One query: the RMs with their team memberships joined (one row per membership).
+    rows = User.objects.filter(role=Role.RM).order_by("pk", "memberships__started_on")
+    people: dict[int, tuple] = {}
+    history: dict[int, list[tuple]] = defaultdict(list)
+    for pk, team, gone, m_team, start, end in rows.values_list(
+        "pk",
+        "team_id",
+        "departed_on",
+        "memberships__team_id",
+        "memberships__started_on",
+        "memberships__ended_on",
+    ):
+        people[pk] = (team, gone)
+        if start is not None:
+            history[pk].append((start, end, m_team))
+    team_of = {pk: team for pk, (team, _g) in people.items()}
+    team_at = {}
+    for pk in history:
+        at = [team_on(history, pk, day, team_of[pk]) for day in month_ends]
+        if len(set(at)) > 1:
+            team_at[pk] = at
     return _People(
-        rms=[pk for pk, _t, gone in rows if gone is None or gone >= plan_year.starts_on],
-        team_of={pk: team for pk, team, _g in rows},
+        rms=[pk for pk, (_t, gone) in people.items() if not gone or gone >= plan_year.starts_on],
+        team_of=team_of,
         teams=list(Team.objects.order_by("pk").values_list("pk", flat=True)),
+        team_at=team_at,
     )
 
 
@@ -233,7 +275,7 @@ def _compute(plan_year: PlanYear, closed: datetime.date) -> list[tuple]:
     quarter_start = {i: (i - 1) // 3 * 3 + 1 for i in range(1, e + 1)}
 
     metrics = list(Metric.objects.order_by("position", "name"))
-    people = _people(plan_year)
+    people = _people(plan_year, month_ends)
     targets = _approved_targets(plan_year)
     owners = _owners(e, month_ends)
     changed = Exists(OwnershipChange.objects.filter(account=OuterRef("pk")))
@@ -254,8 +296,18 @@ def _compute(plan_year: PlanYear, closed: datetime.date) -> list[tuple]:
         .values_list("owner", "tier0", "ob", "cb", "status", "n")
         .order_by()
     ):
-        for scope in people.scopes_of(owner):
-            fixed[scope].accounts[(tier0, _as_date(ob), _as_date(cb), status)] += n
+        key = (tier0, _as_date(ob), _as_date(cb), status)
+        for scope in people.fixed_scopes(owner):
+            fixed[scope].accounts[key] += n
+        for i, scope in people.moving_team(owner, e):
+            if key[2] in month and i >= month.index(key[2]):
+                # An ended account stays with the team its owner was in at the start of
+                # the month it ended in (as for an owner, credited_on).
+                j = max(month.index(key[2]) - 1, 0)
+                scope = (Scope.TEAM.value, people.team_at[owner][j])
+                if scope[1] is None:
+                    continue
+            moving[(scope, i)].accounts[key] += n
     for pk, tier0, ob, cb, status in (
         relationships.filter(changed).values_list("pk", "tier0", "ob", "cb", "status").order_by()
     ):
@@ -267,7 +319,7 @@ def _compute(plan_year: PlanYear, closed: datetime.date) -> list[tuple]:
             for i in range(ended, e + 1):
                 owners[pk][i] = owners[pk][max(ended - 1, 0)]
         for i in range(1, e + 1):
-            for scope in people.scopes_of(owners[pk][i]):
+            for scope in people.scopes_of(owners[pk][i], i):
                 moving[(scope, i)].accounts[key] += 1
 
     positions = Position.objects.filter(month__gte=base, month__lte=closed).annotate(
@@ -281,11 +333,18 @@ def _compute(plan_year: PlanYear, closed: datetime.date) -> list[tuple]:
         .values_list("account__owner", "month", "loan", "deposit", "held")
         .order_by()
     ):
-        for scope in people.scopes_of(owner):
+        for scope in people.fixed_scopes(owner):
             acc = fixed[scope]
             acc.bal[(m, LOAN)] += loan or ZERO
             acc.bal[(m, DEPOSIT)] += deposit or ZERO
             held_at[(scope, m)] += held
+        for i, scope in people.moving_team(owner, e):
+            acc = moving[(scope, i)]
+            if m in {month[0], month[i - 1], month[quarter_start[i] - 1], month[i]}:
+                acc.bal[(m, LOAN)] += loan or ZERO
+                acc.bal[(m, DEPOSIT)] += deposit or ZERO
+            if m == month[i]:
+                acc.held += held
     per_account: dict[int, dict] = defaultdict(dict)
     for pk, m, loan, deposit, held in (
         positions.filter(changed_position)
@@ -298,7 +357,7 @@ def _compute(plan_year: PlanYear, closed: datetime.date) -> list[tuple]:
     for pk, by_month in per_account.items():
         for i in range(1, e + 1):
             wanted = {month[0], month[i - 1], month[quarter_start[i] - 1], month[i]}
-            for scope in people.scopes_of(owners[pk][i]):
+            for scope in people.scopes_of(owners[pk][i], i):
                 acc = moving[(scope, i)]
                 for m in wanted:
                     if m in by_month:
@@ -323,7 +382,7 @@ def _compute(plan_year: PlanYear, closed: datetime.date) -> list[tuple]:
             # Activities per week is the RMs' figure: the bank's is the sum of its RMs' (its
             # teams' plus any RM without a team); a leader's own calls count in no figure.
             continue
-        for scope in people.scopes_of(person):
+        for scope in people.scopes_of(person, month.index(_as_date(m))):
             activities[(scope, _as_date(m))] += n
     # scope -> (month, family) -> new business won
     new_business: dict[tuple, dict] = defaultdict(lambda: defaultdict(lambda: ZERO))
@@ -338,7 +397,7 @@ def _compute(plan_year: PlanYear, closed: datetime.date) -> list[tuple]:
         .values_list("rm", "m", "product__family", "kind", "total")
         .order_by()
     ):
-        for scope in people.scopes_of(person):
+        for scope in people.scopes_of(person, month.index(_as_date(m))):
             won[(scope, _as_date(m))] += total
             if kind in NEW_BUSINESS_KINDS:
                 new_business[scope][(_as_date(m), family)] += total
@@ -351,7 +410,7 @@ def _compute(plan_year: PlanYear, closed: datetime.date) -> list[tuple]:
     for person, m, amount, adjusted in ForecastSnapshot.objects.filter(
         month__gte=first, month__lte=closed
     ).values_list("rm", "month", "amount", "adjusted_amount"):
-        for scope in people.scopes_of(person):
+        for scope in people.scopes_of(person, month.index(_as_date(m))):
             f = frozen_forecast(scope[0], amount, adjusted)
             frozen[(scope, m)] = frozen.get((scope, m), ZERO) + f
 
