@@ -21,6 +21,7 @@ wiped after it; each test runs in a transaction that is rolled back.
 """
 
 import csv
+import datetime
 import io
 import re
 from decimal import Decimal
@@ -224,6 +225,53 @@ def test_the_weekly_check_in_shows_the_rms_year_to_date_figures(rm1, plan_year):
         shown[f"check-in as {who}"] = figures(plan["lines"])
     assert_equal_everywhere(
         {"rm_plan_versus_actual": figures(pva.lines, attr=True), **shown}, PLAN_METRICS
+    )
+
+
+def test_every_rm_of_the_team_has_their_own_figures_and_rb_score_on_compensation(team, plan_year):
+    client = client_of("leader1")
+    rows = client.get(reverse("coaching:compensation")).context["view"].rows
+    team_card = client.get(reverse("coaching:team_report_card", args=[team.pk])).context["card"]
+    scores = {line.subject.pk: line.ytd for line in team_card.lines}
+    assert {row.rm.pk for row in rows} >= set(scores)
+    for row in rows:
+        pva = rm_plan_versus_actual(row.rm, plan_year=plan_year, period="ytd")
+        shown = {p.metric.code: (number(p.planned), number(p.actual)) for p in row.product_lines}
+        assert shown == figures(pva.lines, attr=True), row.rm.username
+        if row.rm.pk in scores:
+            assert row.rb_score == scores[row.rm.pk], row.rm.username
+
+
+@pytest.mark.parametrize("kind", [CheckIn.Kind.MONTHLY, CheckIn.Kind.QUARTERLY])
+def test_a_monthly_or_quarterly_check_in_shows_the_figures_of_the_period_it_reviews(
+    kind, plan_year
+):
+    checkin = (
+        CheckIn.objects.filter(kind=kind, rm__team__name=TEAM)
+        .exclude(status=CheckIn.Status.COMPLETED)
+        .filter(period_end__gte=plan_year.starts_on, period_end__lte=plan_year.ends_on)
+        .select_related("rm", "leader")
+        .order_by("-period_start")
+        .first()
+    )
+    assert checkin is not None, f"the demo has an open {kind} check-in in {TEAM}"
+    answer = client_of("leader1").get(reverse("coaching:checkin", args=[checkin.pk]))
+    assert answer.status_code == 200
+    plan = answer.context["figures"]["plan"]
+    assert plan["available"]
+    pva = rm_plan_versus_actual(
+        checkin.rm,
+        plan_year=plan_year,
+        period=plan["period"],
+        month=datetime.date.fromisoformat(plan["month"]),
+    )
+    assert plan["period_end"] == pva.period_end.isoformat()
+    assert_equal_everywhere(
+        {
+            "rm_plan_versus_actual": figures(pva.lines, attr=True),
+            "check-in": figures(plan["lines"]),
+        },
+        PLAN_METRICS,
     )
 
 
