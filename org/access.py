@@ -231,3 +231,12 @@ def require_role(user: User, *roles: str) -> None:
     """Inside the app but not allowed here: a 403, never a 404."""
     if not (user.is_superuser or user.role in roles):
         raise PermissionDenied("Your role does not give access to this page.")
+
+
+def still_here(people: QuerySet, *, today=None) -> QuerySet:
+    """The people who have not left: no departure on or before `today`, whatever is_active
+    says (a leaver's history stays readable; they are only out of choices and to-do lists)."""
+    from django.utils import timezone
+
+    day = today or timezone.localdate()
+    return people.filter(Q(departed_on__isnull=True) | Q(departed_on__gt=day))

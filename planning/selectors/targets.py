@@ -18,6 +18,7 @@ from accounts.models import ProductFamily
 from accounts.selectors import balances_by, latest_month
 from org.access import (
     sees_whole_bank,
+    still_here,
     visible_accounts,
     visible_people,
     visible_target_sets,
@@ -130,7 +131,8 @@ def target_set_overview(user: User, plan_year: PlanYear) -> TargetSetOverview:
     rms.update(
         {
             p.pk: p
-            for p in visible_people(user)
+            # A leaver (departed, whatever is_active says) needs no targets.
+            for p in still_here(visible_people(user))
             .filter(role=Role.RM, is_active=True, team__isnull=False)
             .select_related("team")
         }

@@ -24,7 +24,7 @@ from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Account, AccountStatus, OwnershipChange
+from accounts.models import Account, AccountStatus, Opportunity, OpportunityStatus, OwnershipChange
 from org.access import visible_departure_cases, visible_people
 from org.models import Notification, Role, User
 from salesmgmt.workflow import InvalidTransition
@@ -217,7 +217,28 @@ def coverage_assign(
         )
         account.covering_rm_id = new_id
         account.save(update_fields=["covering_rm"])
+    _pass_open_deals(
+        case, {c.account_id: c.new_covering_id for c in changes if c.new_covering_id}, by
+    )
     return CoverageChange.objects.bulk_create(changes)
+
+
+def _pass_open_deals(case: DepartureCase, to: dict[int, int], by: User) -> int:
+    """The leaving RM's open deals on each account go to `to[account pk]` (the covering RM
+    or the replacement), so no open deal waits on someone who has left. The deal's stage
+    history (OpportunityChange) records stage, amount and close only: the new RM is
+    recorded in the deal's audit history with the reason (docs/departures.md)."""
+    deals = Opportunity.objects.select_for_update(of=("self",)).filter(
+        account_id__in=list(to), rm_id=case.rm_id, status=OpportunityStatus.OPEN
+    )
+    moved = 0
+    for deal in deals.order_by("pk"):
+        deal.rm_id = to[deal.account_id]
+        deal.version += 1
+        deal._change_reason = f"{departure_reason(case.rm)}: passed on by {by}"
+        deal.save(update_fields=["rm", "version"])
+        moved += 1
+    return moved
 
 
 # --- the replacement ----------------------------------------------------------------------------
@@ -279,6 +300,9 @@ def replacement_assign(
         account.save(update_fields=["owner", "covering_rm"])
     CoverageChange.objects.bulk_create(covers)
     OwnershipChange.objects.bulk_create(moves)
+    # The leaver's open deals still with them go to the replacement; those already passed to
+    # a covering RM stay with whoever has been working them (docs/departures.md).
+    _pass_open_deals(case, {a.pk: replacement.pk for a in accounts}, by)
     case.replacement, case.replacement_assigned_on = replacement, on
     case.version += 1
     if not any(a.tier.code in MAJOR_TIERS for a in accounts):
