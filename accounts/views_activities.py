@@ -26,7 +26,8 @@ from coaching.models import CustomerContact
 from org.models import RmStyle, Role
 from planning.models import ActivityStandard
 from planning.selectors.common import current_plan_year
-from planning.selectors.product_mix import current_product_mix
+from planning.selectors.product_mix import rm_product_mix
+from planning.selectors.relationship import relationship_metric_line
 from salesmgmt.exports import export_format, export_response
 from salesmgmt.workflow import InvalidTransition, StaleEdit
 
@@ -70,8 +71,7 @@ def _changed(response: HttpResponse) -> HttpResponse:
 # --- My week ---------------------------------------------------------------------------------
 
 
-def _standard(user):
-    plan_year = current_plan_year()
+def _standard(user, plan_year):
     if plan_year is None:
         return None
     return ActivityStandard.objects.filter(
@@ -87,7 +87,9 @@ def my_week(request):
         return redirect("accounts:activities")
     today = timezone.localdate()
     start = selectors.parse_week(request.GET.get("week"), today)
-    week = selectors.my_week(request.user, start, today=today, standard=_standard(request.user))
+    plan_year = current_plan_year()
+    standard = _standard(request.user, plan_year)
+    week = selectors.my_week(request.user, start, today=today, standard=standard)
     return render(
         request,
         "accounts/activities/my_week.html",
@@ -95,7 +97,8 @@ def my_week(request):
             "week": week,
             "nav": "my_week",
             "this_week": selectors.week_start(today),
-            "product_mix": current_product_mix(request.user),
+            "product_mix": rm_product_mix(request.user, plan_year=plan_year) if plan_year else None,
+            "relationship": relationship_metric_line(request.user, plan_year),
         },
     )
 

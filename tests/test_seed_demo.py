@@ -631,7 +631,7 @@ def test_reset_keeps_the_metric_catalogue_and_wipes_the_plans(demo_bank):
     catalogue = set(Metric.objects.values_list("code", flat=True))
     wipe_demo_bank()
     assert set(Metric.objects.values_list("code", flat=True)) == catalogue
-    assert len(catalogue) == 9
+    assert len(catalogue) == 12  # the nine and the three relationship metrics (0006)
     assert not TargetSet.objects.exists()
     assert not TerritoryPlan.objects.exists()
     assert not PlanYear.objects.exists()

@@ -923,6 +923,9 @@ class CompensationRow:
     product_note: str = ""
     rb_raters: int = 0
     rb_note: str = ""
+    # The year's relationship metric for the RM, for information (docs/metrics.md, "The
+    # relationship metric"): paid only as a weighted line of their targets, in `product`.
+    relationship: object = None
 
 
 class Compensation:
@@ -939,6 +942,7 @@ class Compensation:
         self._pva = plan_versus_actual
         self._rows: list[CompensationRow] | None = None
         self.minimum = settings.RB_MIN_RATERS
+        self.relationship = None  # planning.selectors.relationship.Choice of the year
 
     def iter_rows(self):
         first, last = year_months(self.plan_year)
@@ -946,7 +950,9 @@ class Compensation:
         for rm in self._rms:
             pva = self._pva(rm, self.plan_year)
             self.as_of = self.as_of or getattr(pva, "as_of", None)
-            lines = list(getattr(pva, "lines", []))
+            relationship = self._relationship_line(pva)
+            # The relationship line read along (`also`) is not a target: it pays nothing.
+            lines = [line for line in getattr(pva, "lines", []) if not getattr(line, "extra", 0)]
             product, parts = product_attainment(lines)
             ytd = self._board.rms_months([rm.pk], months)
             score = self._board.score(ytd)
@@ -975,7 +981,18 @@ class Compensation:
                 product_note=_why_no_product(lines) if product is None else "",
                 rb_raters=raters,
                 rb_note=rb_note,
+                relationship=relationship,
             )
+
+    def _relationship_line(self, pva):
+        from planning.selectors.relationship import line_from
+
+        choice = self.relationship
+        if choice is None or not any(
+            line.metric.pk == choice.metric.pk for line in getattr(pva, "lines", [])
+        ):
+            return None
+        return line_from(choice, pva)
 
     @property
     def rows(self) -> list[CompensationRow]:
@@ -992,12 +1009,13 @@ def _why_no_product(lines: list) -> str:
     return next((n.split(";")[0] for n in notes if n), "no figures yet")
 
 
-def _plan_versus_actual(rm: User, plan_year: PlanYear):
+def _plan_versus_actual(rm: User, plan_year: PlanYear, also=None):
     """The RM's year-to-date plan versus actual: the one selector the nightly job will
-    switch to stored variances. Imported here so a missing module fails only this page."""
+    switch to stored variances. Imported here so a missing module fails only this page.
+    `also`: the relationship metric, read along as an unpaid line."""
     from planning.selectors.variances import rm_plan_versus_actual
 
-    return rm_plan_versus_actual(rm, plan_year=plan_year, period="ytd")
+    return rm_plan_versus_actual(rm, plan_year=plan_year, period="ytd", also=also)
 
 
 def compensation(
@@ -1035,6 +1053,12 @@ def compensation(
         clamp_month(today, plan_year),
     )
     view.minimum = min_ratings(bs)
+    from planning.selectors.relationship import relationship_choice
+
+    view.relationship = relationship_choice(plan_year)
+    if plan_versus_actual is None and view.relationship is not None:
+        metric = view.relationship.metric
+        view._pva = lambda rm, py: _plan_versus_actual(rm, py, also=metric)
     return view
 
 

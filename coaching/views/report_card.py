@@ -20,6 +20,7 @@ from django.utils import timezone
 from org.access import require_role, sees_whole_bank, visible_people, visible_teams
 from org.models import Role
 from planning.models import PlanYear
+from planning.selectors.relationship import relationship_metric_line
 from salesmgmt.exports import export_format, export_response, neutralise  # noqa: F401
 from salesmgmt.workflow import StaleEdit, WorkflowError, wants_json
 
@@ -233,6 +234,9 @@ def _rm_page(request, rm):
             # The RM reads what customers said; who said it is for the leader and the bank.
             "show_customer": not own,
             "chart": card.chart_data(),
+            # The year's relationship metric, year to date at the closed month: the same
+            # line as the RM's home and compensation (planning.selectors.relationship).
+            "relationship": relationship_metric_line(rm, plan_year),
         }
     )
     return render(request, "coaching/report_card/rm.html", context)

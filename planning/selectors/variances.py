@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import (
@@ -92,6 +92,10 @@ METRIC_KIND = {
     "cross_sell_ratio": LEVEL,
     "product_mix_share": LEVEL,
     "forecast_accuracy": LEVEL,
+    # The relationship metrics (docs/metrics.md, "The relationship metric").
+    "revenue_growth": LEVEL,
+    "balance_retention": STOCK,
+    "customer_rating": LEVEL,
 }
 # Opportunities that add business (renewals keep it): product-mix share counts these.
 NEW_BUSINESS_KINDS = (OpportunityKind.NEW_BUSINESS, OpportunityKind.CROSS_SELL)
@@ -117,6 +121,8 @@ class VarianceLine:
     percent: Decimal | None
     on_course: bool | None
     note: str = ""  # why there is no figure, e.g. "no loans at the start of the year"
+    # Not one of the RM's target lines: added by `also` (the relationship metric's line).
+    extra: bool = False
 
     def as_json(self) -> dict:
         return {
@@ -520,6 +526,35 @@ def forecast_figure(months: list[tuple[Decimal, Decimal]]):
     return max(ZERO, HUNDRED * (1 - error / forecast)), ""
 
 
+def revenue_growth_figure(now: Decimal, year_before: Decimal):
+    """Revenue of the period against the same months a year earlier, in %."""
+    if not year_before:
+        return None, "no revenue in the same months last year"
+    return HUNDRED * (now - year_before) / year_before, ""
+
+
+def balance_retention_figure(counts: dict[str | None, RetentionCount]):
+    """`counts` from `retention_counts` fed with each base account's balance on the eve of
+    the year instead of 1: the share of the base's balances held by the accounts kept."""
+    total = sum(counts.values(), RetentionCount())
+    if not total.base:
+        return None, "no balances at the start of the year"
+    return HUNDRED * total.kept / total.base, ""
+
+
+def customer_rating_figure(points: int, answers: int, raters: int, minimum: int):
+    """The mean rating (1-5) of the period's answers, once at least `minimum` customers
+    answered (coaching's minimum-raters rule: customers, not answers)."""
+    if raters < minimum or not answers:
+        return None, f"not enough ratings ({raters} of {minimum} customers)"
+    return Decimal(points) / answers, ""
+
+
+def rating_window(p_start: datetime.date, p_end: datetime.date) -> tuple:
+    """The rated months of a period: ratings carry the first day of the month rated."""
+    return month_start(p_start), month_start(p_end)
+
+
 # Counts are whole; percentages, ratios and counts per week have 2 decimals.
 WHOLE = {"new_relationships"}
 # Metrics measured in %: their difference from plan is in percentage points and they have no
@@ -531,6 +566,8 @@ IN_POINTS = {
     "retention",
     "product_mix_share",
     "forecast_accuracy",
+    "revenue_growth",
+    "balance_retention",
 }
 
 
@@ -609,6 +646,74 @@ def _cross_sell(book: _Book, owned: list[Account], p: _Period):
     active = [a for a in owned if _active_on(a, p.end)]
     products = sum(book.held.get((a.pk, p.last_month), 0) for a in active)
     return cross_sell_figure(products, len(active))
+
+
+def _base_balances(book: _Book, owned: list[Account], plan_year: PlanYear, base: datetime.date):
+    """((tier0, ob, cb, status), balance on the eve of the year) of the owned accounts."""
+    for a in owned:
+        if a.opened_on is None:
+            continue
+        balance = sum((book.balance([a], base, family) for family in ProductFamily.values), ZERO)
+        yield bucket_of(a, plan_year), balance
+
+
+def _balance_retention(book: _Book, owned: list[Account], plan_year: PlanYear, p: _Period):
+    first = month_start(plan_year.starts_on)
+    base = add_months(first, -1)
+    counts = retention_counts(
+        _base_balances(book, owned, plan_year, base), base=base, first=first, last=p.last_month
+    )
+    return balance_retention_figure(counts)
+
+
+def _revenue_growth(rm: User, owned: list[Account], p: _Period):
+    """Revenue of the owned accounts in P and in the same months a year earlier. One query."""
+    ids = {a.pk for a in owned}
+    handed = OwnershipChange.objects.filter(Q(new_owner=rm) | Q(previous_owner=rm))
+    candidates = Account.objects.filter(Q(owner=rm) | Q(pk__in=handed.values("account")))
+    now = before = ZERO
+    for account, m, total in (
+        Position.objects.filter(account__in=candidates.values("pk"))
+        .filter(
+            Q(month__gte=p.start, month__lte=p.last_month)
+            | Q(month__gte=add_months(p.start, -12), month__lte=add_months(p.last_month, -12))
+        )
+        .values("account", "month")
+        .annotate(total=Sum("revenue"))
+        .values_list("account", "month", "total")
+        .order_by()
+    ):
+        if account not in ids or total is None:
+            continue
+        if m >= p.start:
+            now += total
+        else:
+            before += total
+    return revenue_growth_figure(now, before)
+
+
+def _customer_rating(rm: User, plan_year: PlanYear, p: _Period):
+    """The RM's ratings of the period's months: points, answers and distinct customers
+    (contact, else account, as coaching counts raters). Two queries."""
+    from coaching.models import BehaviourSet, CustomerRating
+    from coaching.selectors.report_card import min_ratings
+
+    first, last = rating_window(p.start, p.end)
+    rows = (
+        CustomerRating.objects.filter(rm=rm, month__gte=first, month__lte=last)
+        .values("contact", "account")
+        .annotate(points=Sum("rating"), n=Count("pk"))
+        .values_list("contact", "account", "points", "n")
+        .order_by()
+    )
+    points = answers = 0
+    raters = set()
+    for contact, account, total, n in rows:
+        points += total
+        answers += n
+        raters.add(("contact", contact) if contact else ("account", account))
+    minimum = min_ratings(BehaviourSet.objects.filter(plan_year=plan_year).first())
+    return customer_rating_figure(points, answers, len(raters), minimum)
 
 
 def _activities_per_week(rm: User, p: _Period):
@@ -743,6 +848,8 @@ ACCOUNT_METRICS = {
     "retention",
     "new_relationships",
     "cross_sell_ratio",
+    "revenue_growth",
+    "balance_retention",
 }
 
 
@@ -840,7 +947,12 @@ def _no_closed_month(rm, plan_year, period, lines, approved, source=SOURCE_LIVE)
 
 
 def rm_plan_versus_actual(
-    rm: User, *, plan_year: PlanYear, period: str = "ytd", month: datetime.date | None = None
+    rm: User,
+    *,
+    plan_year: PlanYear,
+    period: str = "ytd",
+    month: datetime.date | None = None,
+    also: Metric | None = None,
 ) -> PlanVersusActual:
     """Plan versus actual of each of the RM's target lines for a period of the plan year.
 
@@ -848,7 +960,8 @@ def rm_plan_versus_actual(
     contains it (clamped to the year's first month and the closed month E), default E.
     Lines: the RM's approved RM-scope target set for the year, ordered by metric; without
     an approved set the lines of their latest set, unplanned ("targets not approved yet");
-    without any set, none.
+    without any set, none. `also`: a metric to add as an unplanned line when the RM's set
+    has none for it (the relationship metric's line, planning.selectors.relationship).
 
     The figures are the nightly job's stored rows (`source = "stored"`, with their
     `computed_at`) when its last run covered this period at the current closed month;
@@ -860,14 +973,17 @@ def rm_plan_versus_actual(
     ctx = _context(plan_year, period, scope=Scope.RM, rm=rm)
     closed = ctx.closed
     lines, approved = _target_lines(rm, plan_year)
+    extra = also is not None and all(line.metric_id != also.pk for line in lines)
+    if extra:
+        lines = [*lines, TargetLine(metric=also, value=None, weight=None)]
     if closed is None:
-        return _no_closed_month(rm, plan_year, period, lines, approved)
+        return _marked(_no_closed_month(rm, plan_year, period, lines, approved), extra)
 
     p = _period(plan_year, period, month, closed)
     if _is_stored(ctx, period, p):
         rows = _stored_rows(plan_year, period, p, scope=Scope.RM, rm=rm)
         if rows:
-            return PlanVersusActual(
+            stored = PlanVersusActual(
                 rm=rm,
                 plan_year=plan_year,
                 period=period,
@@ -878,6 +994,7 @@ def rm_plan_versus_actual(
                 computed_at=min(row.computed_at for row in rows.values()),
                 lines=[_stored_line(line, approved, rows.get(line.metric_id)) for line in lines],
             )
+            return _marked(stored, extra)
 
     codes = {line.metric.code for line in lines}
     base = add_months(month_start(plan_year.starts_on), -1)
@@ -907,9 +1024,15 @@ def rm_plan_versus_actual(
             return _product_mix(won_rows, ctx.standards)
         if code == "forecast_accuracy":
             return _forecast(rm, won_rows, p)
+        if code == "revenue_growth":
+            return _revenue_growth(rm, owned, p)
+        if code == "balance_retention":
+            return _balance_retention(book, owned, plan_year, p)
+        if code == "customer_rating":
+            return _customer_rating(rm, plan_year, p)
         return None, NOTE_UNKNOWN_METRIC
 
-    return PlanVersusActual(
+    live = PlanVersusActual(
         rm=rm,
         plan_year=plan_year,
         period=period,
@@ -919,6 +1042,28 @@ def rm_plan_versus_actual(
         source=SOURCE_LIVE,
         lines=[_variance_line(line, approved, p, *actual_of(line.metric.code)) for line in lines],
     )
+    return _marked(live, extra)
+
+
+def _marked(pva: PlanVersusActual, extra: bool) -> PlanVersusActual:
+    """The `also` line (the last) marked as not one of the RM's targets: no weight, no plan,
+    and no "targets not approved yet" (it is not a target at all)."""
+    if not extra:
+        return pva
+    line = pva.lines[-1]
+    note = "; ".join(p for p in line.note.split("; ") if p and p != NOTE_NOT_APPROVED)
+    unplanned = replace(
+        line,
+        weight=None,
+        target=None,
+        planned=None,
+        difference=None,
+        percent=None,
+        on_course=None,
+        note=note,
+        extra=True,
+    )
+    return replace(pva, lines=[*pva.lines[:-1], unplanned])
 
 
 # --- teams and the bank: stored rows only ---------------------------------------------------

@@ -32,8 +32,8 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connection, transaction
-from django.db.models import Count, Exists, F, OuterRef, Q, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models import Count, DecimalField, Exists, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
 from accounts.models import (
@@ -69,17 +69,21 @@ from ..selectors.variances import (
     ZERO,
     _as_date,
     activities_figure,
+    balance_retention_figure,
     closed_month,
     compare,
     cross_sell_figure,
+    customer_rating_figure,
     forecast_figure,
     frozen_forecast,
     growth_figure,
     new_relationships_figure,
     product_mix_figure,
+    rating_window,
     retention_buckets,
     retention_counts,
     retention_of,
+    revenue_growth_figure,
 )
 
 LOAN, DEPOSIT = ProductFamily.LOAN.value, ProductFamily.DEPOSIT.value
@@ -251,6 +255,139 @@ def _position_sums():
     }
 
 
+# --- the relationship metrics (docs/metrics.md, "The relationship metric") ---------------------
+# Balance-weighted retention, revenue growth and the average customer rating, read apart from
+# the other account metrics so the crediting rules (owner, team at a month-end, a loss with
+# the owner at the start of its month) are applied to each account or person once, here.
+
+
+def _balance_at(month: datetime.date):
+    """An account's balance (every family) at the end of `month`, 0 without positions."""
+    sums = (
+        Position.objects.filter(account=OuterRef("pk"), month=month)
+        .values("account")
+        .annotate(t=Sum("balance"))
+        .values("t")
+    )
+    return Coalesce(
+        Subquery(sums), Value(ZERO), output_field=DecimalField(max_digits=18, decimal_places=2)
+    )
+
+
+class _Relationship:
+    def __init__(self, people, month, minimum):
+        self.people, self.month, self.minimum = people, month, minimum
+        # (scope, month-end index) -> (tier0, ob, cb, status) -> balances on the eve of the year
+        self.base_bal: dict[tuple, dict] = defaultdict(lambda: defaultdict(lambda: ZERO))
+        # (scope, month-end index of the period's end, month) -> revenue of the accounts that
+        # count for the scope at that month-end
+        self.revenue: dict[tuple, Decimal] = defaultdict(lambda: ZERO)
+        # (scope, rated month) -> points, answers, customers who rated
+        self.points: dict[tuple, int] = defaultdict(int)
+        self.answers: dict[tuple, int] = defaultdict(int)
+        self.raters: dict[tuple, set] = defaultdict(set)
+
+    def figures(self, scope, p: _P) -> dict[str, tuple]:
+        month = self.month
+        counts = retention_counts(
+            self.base_bal.get((scope, p.l), {}).items(),
+            base=month[0],
+            first=month[1],
+            last=month[p.l],
+        )
+        months = month[p.s : p.l + 1]
+        now = sum((self.revenue.get((scope, p.l, m), ZERO) for m in months), ZERO)
+        before = sum(
+            (self.revenue.get((scope, p.l, add_months(m, -12)), ZERO) for m in months), ZERO
+        )
+        keys = [(scope, m) for m in months if (scope, m) in self.answers]
+        raters = set().union(*(self.raters[k] for k in keys))
+        return {
+            "balance_retention": balance_retention_figure(counts),
+            "revenue_growth": revenue_growth_figure(now, before),
+            "customer_rating": customer_rating_figure(
+                sum(self.points[k] for k in keys),
+                sum(self.answers[k] for k in keys),
+                len(raters),
+                self.minimum,
+            ),
+        }
+
+
+def _relationship_metrics(plan_year, people, owners, month, e) -> _Relationship:
+    """Five queries: accounts with their balance on the eve of the year, revenue by account
+    and month (this year's months and the same months last year), customer ratings by RM,
+    month and rater, and the minimum number of raters."""
+    from coaching.models import BehaviourSet, CustomerRating
+    from coaching.selectors.report_card import min_ratings
+
+    rel = _Relationship(
+        people, month, min_ratings(BehaviourSet.objects.filter(plan_year=plan_year).first())
+    )
+    base = month[0]
+
+    def credited(pk, owner, cb, i):
+        """(owner, month-end index) an account counts for at month-end i: an account that
+        ended by then stays with its owner (and their team) at the start of its month."""
+        if cb is not None and cb in month and month.index(cb) <= i:
+            i = max(month.index(cb) - 1, 0)
+        return (owners[pk][i] if pk in owners else owner), i
+
+    accounts = {}
+    for pk, owner, tier0, ob, cb, status, bal0 in (
+        Account.objects.filter(opened_on__isnull=False)
+        .annotate(**retention_buckets(plan_year), bal0=_balance_at(base))
+        .values_list("pk", "owner", "tier0", "ob", "cb", "status", "bal0")
+        .order_by()
+    ):
+        key = (tier0, _as_date(ob), _as_date(cb), status)
+        accounts[pk] = (owner, key[2])
+        if key[1] != base:
+            continue  # not in the base: opened in the year
+        for i in range(1, e + 1):
+            who, at = credited(pk, owner, key[2], i)
+            for scope in people.scopes_of(who, at):
+                rel.base_bal[(scope, i)][key] += bal0 or ZERO
+
+    revenue = defaultdict(dict)
+    for pk, m, total in (
+        Position.objects.filter(month__gte=add_months(month[1], -12), month__lte=month[e])
+        .values("account", "month")
+        .annotate(t=Sum("revenue"))
+        .values_list("account", "month", "t")
+        .order_by()
+    ):
+        if total:
+            revenue[pk][m] = total
+    for pk, by_month in revenue.items():
+        if pk not in accounts:
+            continue
+        owner, cb = accounts[pk]
+        for i in range(1, e + 1):
+            who, at = credited(pk, owner, cb, i)
+            scopes = people.scopes_of(who, at)
+            for m, total in by_month.items():
+                if m <= month[i] and (m >= month[1] or m <= add_months(month[i], -12)):
+                    for scope in scopes:
+                        rel.revenue[(scope, i, m)] += total
+
+    lo, hi = rating_window(month[1], month_end(month[e]))
+    for person, m, contact, account, points, n in (
+        CustomerRating.objects.filter(month__gte=lo, month__lte=hi)
+        .values("rm", "month", "contact", "account")
+        .annotate(points=Sum("rating"), n=Count("pk"))
+        .values_list("rm", "month", "contact", "account", "points", "n")
+        .order_by()
+    ):
+        rater = ("contact", contact) if contact else ("account", account)
+        # A customer who rated two RMs of a team is one customer of the team.
+        for scope in people.scopes_of(person, month.index(m) if m in month else None):
+            rel.points[(scope, m)] += points
+            rel.answers[(scope, m)] += n
+            rel.raters[(scope, m)].add(rater)
+    return rel
+
+
 # --- the job ----------------------------------------------------------------------------------
 
 
@@ -414,6 +551,8 @@ def _compute(plan_year: PlanYear, closed: datetime.date) -> list[tuple]:
             f = frozen_forecast(scope[0], amount, adjusted)
             frozen[(scope, m)] = frozen.get((scope, m), ZERO) + f
 
+    relationship = _relationship_metrics(plan_year, people, owners, month, e)
+
     scopes = (
         [(Scope.RM.value, pk) for pk in people.rms]
         + [(Scope.TEAM.value, pk) for pk in people.teams]
@@ -478,7 +617,9 @@ def _compute(plan_year: PlanYear, closed: datetime.date) -> list[tuple]:
     for scope in scopes:
         scoped_targets = targets.get(scope, {})
         for p in periods:
-            figures = account_figures(scope, p) | work_figures(scope, p)
+            figures = (
+                account_figures(scope, p) | work_figures(scope, p) | relationship.figures(scope, p)
+            )
             for metric in metrics:
                 actual, note = figures.get(metric.code, (None, NOTE_UNKNOWN_METRIC))
                 c = compare(

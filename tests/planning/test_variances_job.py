@@ -231,9 +231,9 @@ def test_an_rms_product_mix_counts_their_own_new_business(bank, rm):
 
 def test_every_scope_metric_and_period_to_the_closed_month_has_a_row(bank, plan_year):
     written = variances_recompute(today=TODAY)
-    # rm, teammate, other_rm; North, South; the bank = 6 scopes x 9 metrics x
-    # (6 months + 2 quarters + the year to date)
-    assert written == Variance.objects.count() == 6 * 9 * 9
+    # rm, teammate, other_rm; North, South; the bank = 6 scopes x 12 metrics (the nine and
+    # the three relationship metrics, migration 0006) x (6 months + 2 quarters + the year)
+    assert written == Variance.objects.count() == 6 * 12 * 9
     assert set(Variance.objects.values_list("as_of", flat=True)) == {JUN}
     quarter = row("loan_growth", "quarter", APR)
     assert quarter.period_end == datetime.date(2027, 6, 30)
@@ -382,7 +382,9 @@ def grow_bank(team, other_rm, size):
         )
 
 
-RECOMPUTE_QUERIES = 19
+# 19, + 4 for the relationship metrics (accounts with their balance at B, revenue by
+# account and month, customer ratings, the minimum of raters).
+RECOMPUTE_QUERIES = 23
 
 
 @pytest.mark.parametrize("size", [3, 30])
@@ -394,7 +396,7 @@ def test_the_recompute_runs_the_same_queries_for_3_and_30_rms(
     with django_assert_num_queries(RECOMPUTE_QUERIES):
         written = variances_recompute(today=TODAY)
     # the RMs, other_rm; North and South; the bank
-    assert written == (size + 1 + 2 + 1) * 9 * 9
+    assert written == (size + 1 + 2 + 1) * 12 * 9
 
 
 def test_the_query_count_does_not_depend_on_the_number_of_rows(plan_year, team, other_rm):
@@ -503,7 +505,7 @@ def test_a_teams_and_the_banks_figures_are_read_from_the_stored_rows(bank, plan_
     variances_recompute(today=TODAY)
     north = scope_plan_versus_actual(plan_year=plan_year, team=team)
     assert (north.as_of, north.source) == (JUN, "stored")
-    assert len(north.lines) == 9
+    assert len(north.lines) == 12
     assert north.line("loan_growth").actual == D("7.50")
     assert north.line("loan_growth").on_course is True
     whole = scope_plan_versus_actual(plan_year=plan_year, period="month", month=JUN)
