@@ -72,7 +72,7 @@ from accounts.models import (
     Tier,
 )
 from coaching.demo import seed_coaching
-from org.models import Market, RmStyle, Role, Team, User
+from org.models import Market, RmStyle, Role, Team, TeamMembership, User
 from planning.demo import seed_planning
 from retention.demo import NOTICE_DAYS, seed_retention
 
@@ -889,6 +889,33 @@ class _DemoBankBuilder:
             [user(p, self.team_pks[p.team_index]) for p in self.rms], batch_size=BATCH_SIZE
         )
         self._remember_pks(self.rms)
+        self._write_memberships()
+
+    def _write_memberships(self) -> None:
+        """One open membership per RM from their hiring date; the first RM of the second team
+        moved there from the first team on 1 June this year (team figures before June count
+        them in the first team: docs/metrics.md "Team membership over time")."""
+        moved_on = dt.date(self.as_of.year, 6, 1)
+        mover = next(
+            (p for p in self.rms if p.team_index == 1 and p.hired_on < moved_on < self.as_of),
+            None,
+        )
+        rows = []
+        for p in self.rms:
+            team = self.team_pks[p.team_index]
+            if p is mover and len(self.team_pks) > 1:
+                rows.append(
+                    TeamMembership(
+                        user_id=p.pk,
+                        team_id=self.team_pks[0],
+                        started_on=p.hired_on,
+                        ended_on=moved_on - dt.timedelta(days=1),
+                    )
+                )
+                rows.append(TeamMembership(user_id=p.pk, team_id=team, started_on=moved_on))
+            else:
+                rows.append(TeamMembership(user_id=p.pk, team_id=team, started_on=p.hired_on))
+        TeamMembership.objects.bulk_create(rows, batch_size=BATCH_SIZE)
 
     @staticmethod
     def _remember_pks(people: list[_Person]) -> None:
