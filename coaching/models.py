@@ -18,6 +18,8 @@ from django.db.models import F, Q
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
+from salesmgmt import formatting
+
 PERCENT = [MinValueValidator(0), MaxValueValidator(100)]
 
 
@@ -189,7 +191,7 @@ class CheckIn(models.Model):
     @property
     def period_label(self) -> str:
         if self.kind == self.Kind.WEEKLY:
-            return f"week of {self.period_start:%d %b %Y}"
+            return f"week of {formatting.date(self.period_start)}"
         if self.kind == self.Kind.MONTHLY:
             return f"{self.period_start:%B %Y}"
         if self.kind == self.Kind.QUARTERLY:

@@ -276,7 +276,7 @@ def test_the_sign_off_shows_year_to_date_growth_live_and_stored(client, bank):
     for response, source in ((before, "live"), (after, "stored")):
         (line, _retention) = response.context["bank_lines"]
         assert (line.actual, line.source) == (growth, source)
-        assert f"{MINUS}{abs(growth)} %" in response.text
+        assert f"{MINUS}{abs(growth)}\u00a0%" in response.text
         assert difference in response.text
 
 

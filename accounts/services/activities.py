@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from accounts.models import Account, Activity, ActivityStatus
 from org.models import User
+from salesmgmt import formatting
 from salesmgmt.workflow import InvalidTransition, check_version, save_versioned
 
 from . import require_own, require_works_on
@@ -62,7 +63,7 @@ def check_activity(activity: Activity, *, today: datetime.date, date_changed: bo
     if activity.status == ActivityStatus.DONE:
         if activity.date and activity.date > today:
             errors["date"] = (
-                f"A done activity cannot be in the future ({activity.date:%-d %b %Y}); "
+                f"A done activity cannot be in the future ({formatting.date(activity.date)}); "
                 "plan it instead."
             )
     else:
@@ -120,7 +121,7 @@ def require_unlocked(activity: Activity, *, today: datetime.date) -> None:
         raise PermissionDenied(
             f"This activity is locked: activities can be changed or deleted for "
             f"{edit_days()} days after they are recorded, and this one was recorded on "
-            f"{lock_starts(activity):%-d %b %Y}. Its record is final; the audit history "
+            f"{formatting.date(lock_starts(activity))}. Its record is final; the audit history "
             "keeps it."
         )
 

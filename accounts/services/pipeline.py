@@ -30,6 +30,7 @@ from accounts.models import (
     OpportunityStatus,
 )
 from org.models import User
+from salesmgmt import formatting
 from salesmgmt.workflow import InvalidTransition, check_version
 
 from . import require_own, require_works_on
@@ -112,7 +113,7 @@ def _validate(opportunity: Opportunity) -> None:
     ):
         errors["expected_close"] = (
             f"The expected close cannot be before the deal was created "
-            f"({opportunity.created_on:%d %b %Y})."
+            f"({formatting.date(opportunity.created_on)})."
         )
     if errors:
         raise ValidationError(errors)

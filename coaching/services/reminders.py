@@ -30,6 +30,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from org.models import Notification, Role, Team, User
+from salesmgmt import formatting
 
 from ..models import CheckIn
 
@@ -99,7 +100,7 @@ def notify(wanted: list[Notification]) -> int:
 
 
 def _when(checkin: CheckIn) -> str:
-    return f"{timezone.localtime(checkin.scheduled_at):%a %d %b %Y %H:%M}"
+    return formatting.date(timezone.localtime(checkin.scheduled_at), "l j M Y, H:i")
 
 
 def _name(user: User) -> str:

@@ -27,6 +27,7 @@ from simple_history.utils import bulk_create_with_history
 from accounts.models import AccountStatus
 from accounts.selectors import add_months, month_start
 from planning.models import PlanYear
+from salesmgmt import formatting
 
 from ..models import Behaviour, BehaviourSet, CustomerContact, CustomerRating, SurveyInvitation
 
@@ -359,7 +360,7 @@ def _message(invitation: SurveyInvitation, connection) -> EmailMessage:
         f"{invitation.month:%B %Y}? Please tell us in a minute or two:\n\n"
         f"{survey_url(invitation)}\n\n"
         "The link is yours alone and works once. It is open until "
-        f"{last_day(invitation):%d %B %Y}.\n\n"
+        f"{formatting.date(last_day(invitation))}.\n\n"
         "Thank you.\n"
     )
     return EmailMessage(

@@ -503,7 +503,7 @@ def _display(model_field, value, users: dict[int, User]) -> str:
     if isinstance(value, Decimal):
         return _fmt(value)
     if isinstance(value, datetime.datetime):
-        return value.strftime("%d %b %Y %H:%M")
+        return formatting.date(value, "DATETIME_FORMAT")
     return str(value)
 
 

@@ -55,3 +55,9 @@ def decimal2(value):
 def unit_figure(value, unit=""):
     """A figure in its metric's unit, by the unit's code or its display ("%", "count")."""
     return formatting.figure(value, unit)
+
+
+@register.filter
+def signed_figure(value, unit=""):
+    """A difference in its metric's unit with its sign: +3, minus 1,250 (unit code or display)."""
+    return formatting.signed(value, unit)

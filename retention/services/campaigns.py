@@ -24,6 +24,7 @@ from django.utils import timezone
 from accounts.models import Account, AccountStatus, Position, ProductFamily, Segment, Tier
 from org.access import require_role
 from org.models import Role, User
+from salesmgmt import formatting
 from salesmgmt.imports import (
     ImportFileError,
     ImportRefused,
@@ -194,7 +195,8 @@ def _locked_open_campaign(campaign_id: int, today: datetime.date) -> Campaign:
     campaign = Campaign.objects.select_for_update(of=("self",)).get(pk=campaign_id)
     if campaign.ends_on < today:
         raise InvalidTransition(
-            f"{campaign} ended on {campaign.ends_on:%-d %b %Y}; its list can no longer change."
+            f"{campaign} ended on {formatting.date(campaign.ends_on)}; "
+            "its list can no longer change."
         )
     return campaign
 
@@ -429,7 +431,8 @@ def prequalified_import(
     campaign = Campaign.objects.get(pk=campaign_id)
     if campaign.ends_on < today:
         raise InvalidTransition(
-            f"{campaign} ended on {campaign.ends_on:%-d %b %Y}; its list can no longer change."
+            f"{campaign} ended on {formatting.date(campaign.ends_on)}; "
+            "its list can no longer change."
         )
     errors: list[RowError] = []
     rows = _read(file, errors)

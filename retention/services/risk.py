@@ -34,6 +34,7 @@ from accounts.models import (
 from accounts.selectors import add_months
 from coaching.models import CustomerRating
 from retention.models import RiskFactor, RiskScore
+from salesmgmt import formatting
 
 Code = RiskFactor.Code
 
@@ -54,7 +55,7 @@ def shift_months(day: datetime.date, months: int) -> datetime.date:
 
 
 def _day(d: datetime.date) -> str:
-    return f"{d.day} {d:%b %Y}"
+    return formatting.date(d)
 
 
 def _person(first: str, last: str, username: str) -> str:
