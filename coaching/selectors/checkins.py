@@ -20,6 +20,7 @@ from accounts.models import Activity, ActivityStatus, Opportunity, OpportunitySt
 from accounts.selectors import month_start
 from accounts.selectors.activities import STANDARD_MEASURES
 from org.access import (
+    still_here,
     visible_checkins,
     visible_commitments,
     visible_improvement_plans,
@@ -109,7 +110,7 @@ def this_week(
     monday, sunday = week_of(today)
     week_from, week_to = _day_start(monday), _day_start(sunday + datetime.timedelta(days=1))
     rms = list(
-        visible_people(leader)
+        still_here(visible_people(leader), today=today)  # a leaver holds no more check-ins
         .filter(role=Role.RM, team__leader=leader, is_active=True)
         .select_related("team")
         .order_by("team__name", "last_name", "first_name", "username")

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import OpportunityStatus
+from coaching.selectors.checkins import this_week
 from planning.selectors.targets import target_set_overview
 from retention.services import departures
 from tests.factories import AccountFactory, OpportunityFactory, PlanYearFactory
@@ -99,3 +100,8 @@ def test_the_replacement_takes_over_the_open_deals_still_with_the_leaver(
     departures.replacement_assign(case_id=case.pk, by=leader, replacement_id=teammate.pk, on=TODAY)
     deal.refresh_from_db()
     assert deal.rm == teammate
+
+
+def test_a_leaver_is_not_on_the_leaders_check_in_week(leader, rm, teammate):
+    _leave(teammate)
+    assert [row.rm for row in this_week(leader, TODAY)] == [rm]
