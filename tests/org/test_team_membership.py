@@ -144,3 +144,15 @@ def test_an_rm_who_moved_in_may_counts_for_the_old_team_to_april_and_the_new_fro
         assert _figure(apw, month, team) + _figure(apw, month, other_team) == _figure(apw, month)
     assert _figure("new_relationships", MAR, team) == 1
     assert _figure("new_relationships", MAR, other_team) == 0
+
+
+def test_someone_created_in_a_team_in_the_admin_opens_a_membership_from_the_hiring_date(
+    team, administrator
+):
+    person = User(username="nora", role="rm", team=team, hired_on=HIRED)
+    UserAdmin(User, AdminSite()).save_model(
+        SimpleNamespace(user=administrator), person, SimpleNamespace(changed_data=[]), change=False
+    )
+    assert [(m.team, m.started_on, m.ended_on) for m in person.memberships.all()] == [
+        (team, HIRED, None)
+    ]
