@@ -8,7 +8,7 @@ stored `tier_a_retention` and `retention` rows of the same scope at the same clo
 The same definitions as the job and the live RM path (`planning.selectors.variances`):
 `retention_buckets` (tier at the start of the year, months opened and ended),
 `credited_on` (who takes a loss), `retention_counts` and `retention_of`. A fixed number of
-queries (three), whatever the number of accounts and ownership changes.
+queries (four), whatever the number of accounts and ownership changes.
 """
 
 from __future__ import annotations
@@ -18,12 +18,13 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import BooleanField, Case, Count, Exists, OuterRef, Q, Value, When
+from django.db.models import Count, Exists, OuterRef
 from django.utils import timezone
 
 from accounts.models import Account, OwnershipChange
 from accounts.selectors import add_months, month_end, month_start
-from org.models import Role
+from org.models import Role, User
+from org.services import team_history, team_on
 
 from ..models import PlanYear
 from .variances import (
@@ -82,25 +83,45 @@ class ScopeRetention:
         return attrition_of(self.retention_pct)
 
 
-def _rms_of(teams, prefix: str) -> Q:
-    """The person at `prefix` is an RM of one of `teams` (as the job's team rows count)."""
-    return Q(**{f"{prefix}role": Role.RM, f"{prefix}team__in": teams})
+def _pk_of(team) -> int:
+    """A team given as a model, an id or a `.values("pk")` row."""
+    if isinstance(team, dict):
+        return int(next(iter(team.values())))
+    return int(getattr(team, "pk", team))
 
 
-def _flag(condition: Q | None) -> Case | Value:
-    if condition is None:
-        return Value(True, output_field=BooleanField())
-    return Case(
-        When(condition, then=Value(True)), default=Value(False), output_field=BooleanField()
-    )
+def _team_rule(teams, closed: datetime.date, first: datetime.date):
+    """The team an RM's account counts for, as the nightly job decides it (docs/metrics.md,
+    "Team membership over time"): the team the RM was in at the end of the closed month, or,
+    for an account that ended in the year, at the end of the month before it ended. Two
+    queries: the RMs' teams today, their membership history."""
+    wanted = {_pk_of(t) for t in teams}
+    today = dict(User.objects.filter(role=Role.RM).values_list("pk", "team_id"))
+    history = team_history(today.keys())
+    end = month_end(closed)
+    base = add_months(first, -1)
+
+    def counts_for_scope(rm: int | None, ended_month: datetime.date | None) -> bool:
+        if rm not in today:
+            return False
+        day = end
+        if ended_month is not None and base <= ended_month <= closed:
+            day = month_end(max(add_months(ended_month, -1), base))
+        return team_on(history, rm, day, today[rm]) in wanted
+
+    def covered_by_scope(rm: int | None) -> bool:
+        return rm in today and today[rm] in wanted
+
+    return counts_for_scope, covered_by_scope
 
 
 def scope_retention(plan_year: PlanYear, *, teams=None) -> ScopeRetention:
     """Per tier at the start of the year: the base and what became of it by the end of the
-    closed month E, for the RMs of `teams` (a queryset or ids; the job's team scope, owner
-    at the period's end as `credited_on` decides) or, with `teams=None`, the bank (every
-    account). Accounts the scope's RMs only cover are counted for their owners and returned
-    apart (`covered_elsewhere`). The caller decides who may see the figures (org.access).
+    closed month E, for the RMs of `teams` (a queryset or ids; the job's team scope: the
+    owner `credited_on` names, in the team the membership history puts them in, as the job
+    counts it) or, with `teams=None`, the bank (every account). Accounts the scope's RMs only
+    cover are counted for their owners and returned apart (`covered_elsewhere`). The caller
+    decides who may see the figures (org.access).
     """
     closed = closed_month(plan_year)
     if closed is None:
@@ -115,6 +136,8 @@ def scope_retention(plan_year: PlanYear, *, teams=None) -> ScopeRetention:
     counted: Counter = Counter()
     covered: Counter = Counter()
     bank = teams is None
+    if not bank:
+        ours, covers = _team_rule(teams, closed, first)
 
     # Accounts that never changed hands count for their owner at every month-end.
     changed = Exists(OwnershipChange.objects.filter(account=OuterRef("pk")))
@@ -123,29 +146,24 @@ def scope_retention(plan_year: PlanYear, *, teams=None) -> ScopeRetention:
         .filter(~changed)
         .annotate(**retention_buckets(plan_year))
     )
-    if not bank:
-        fixed = fixed.filter(_rms_of(teams, "owner__") | _rms_of(teams, "covering_rm__"))
-    for ours, tier0, ob, cb, status, n in (
-        fixed.annotate(ours=_flag(None if bank else _rms_of(teams, "owner__")))
-        .values("ours", "tier0", "ob", "cb", "status")
+    for owner, covering, tier0, ob, cb, status, n in (
+        fixed.values("owner", "covering_rm", "tier0", "ob", "cb", "status")
         .annotate(n=Count("pk"))
-        .values_list("ours", "tier0", "ob", "cb", "status", "n")
+        .values_list("owner", "covering_rm", "tier0", "ob", "cb", "status", "n")
         .order_by()
     ):
-        (counted if ours else covered)[(tier0, _as_date(ob), _as_date(cb), status)] += n
+        key = (tier0, _as_date(ob), _as_date(cb), status)
+        if bank or ours(owner, key[2]):
+            counted[key] += n
+        elif covers(covering):
+            covered[key] += n
 
     # Those that did: their owner on the day `credited_on` names, from their changes (one
-    # query for the changes and the account fields together).
+    # query for the changes and the account fields together); the job counts that owner in
+    # the team they were in at the end of the closed month.
     changes = (
         OwnershipChange.objects.filter(account__opened_on__isnull=False)
-        .annotate(
-            **retention_buckets(plan_year, prefix="account__"),
-            previous_ours=_flag(None if bank else _rms_of(teams, "previous_owner__")),
-            new_ours=_flag(None if bank else _rms_of(teams, "new_owner__")),
-            covering_ours=Value(False, output_field=BooleanField())
-            if bank
-            else _flag(_rms_of(teams, "account__covering_rm__")),
-        )
+        .annotate(**retention_buckets(plan_year, prefix="account__"))
         .order_by("account_id", "changed_at", "pk")
         .values_list(
             "account_id",
@@ -155,9 +173,9 @@ def scope_retention(plan_year: PlanYear, *, teams=None) -> ScopeRetention:
             "ob",
             "cb",
             "changed_at",
-            "previous_ours",
-            "new_ours",
-            "covering_ours",
+            "previous_owner_id",
+            "new_owner_id",
+            "account__covering_rm_id",
         )
     )
     history: dict[int, list] = defaultdict(list)
@@ -167,11 +185,11 @@ def scope_retention(plan_year: PlanYear, *, teams=None) -> ScopeRetention:
         _pk, closed_on, status, tier0, ob, cb, *_rest = rows[0]
         day = credited_on(end, closed_on, plan_year.starts_on)
         before = [r for r in rows if timezone.localtime(r[6]).date() <= day]
-        ours = before[-1][8] if before else rows[0][7]
+        owner = before[-1][8] if before else rows[0][7]
         key = (tier0, _as_date(ob), _as_date(cb), status)
-        if ours:
+        if bank or ours(owner, None):
             counted[key] += 1
-        elif rows[0][9]:
+        elif covers(rows[0][9]):
             covered[key] += 1
 
     elsewhere = sum((c.base for c in counts_of(covered).values()), 0)
