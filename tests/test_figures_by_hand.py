@@ -1,6 +1,7 @@
-"""A small bank built by hand, and every retention, attrition, growth and activities figure
-of it, stored by the nightly job and shown on the Retention page, the sign-off and the
-overviews, against numbers worked out here (docs/metrics.md, "One definition per figure").
+"""A small bank built by hand, and every retention, attrition, growth, activities and
+RB-score figure of it, stored by the nightly job and shown on the Retention page, the
+sign-off, the overviews, the report card and compensation, against numbers worked out
+here (docs/metrics.md, "One definition per figure").
 
 Plan year 2027; positions closed to June (E = June, L = 30 June 2027); today 5 July 2027.
 
@@ -32,6 +33,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import AccountStatus, ActivityStatus, ProductFamily
+from coaching.models import CustomerRating
+from coaching.selectors import report_card as rc
 from org.models import Role
 from planning.models import TargetSet, Variance
 from planning.services.variances import variances_recompute
@@ -39,6 +42,8 @@ from planning.services.variances import variances_recompute
 from .factories import (
     AccountFactory,
     ActivityFactory,
+    BehaviourFactory,
+    BehaviourSetFactory,
     ExecutiveFactory,
     OwnershipChangeFactory,
     PlanYearFactory,
@@ -290,3 +295,44 @@ def test_the_overviews_show_the_activities_adding_up(client, bank):
     client.force_login(bank["nora"])
     team = client.get(bank["north"].get_absolute_url()).context["lines"]
     assert {line.subject.username: line.activities_4w for line in team} == {"ann": 8, "bob": 4}
+
+
+# --- a month with few ratings -------------------------------------------------------------
+# June's survey: three customers of Ann (N1, N3, N5) rate Listening, all "good" (4). As a
+# share that is 3 of 3 = 100 %, but three customers are fewer than the five a score needs
+# (RB_MIN_RATERS; the year's behaviour set sets no minimum of its own): no score, "not enough
+# ratings", and nothing of it in compensation.
+
+
+@pytest.fixture
+def few_ratings(bank):
+    behaviour_set = BehaviourSetFactory(
+        plan_year=bank["plan_year"],
+        created_by=bank["executive"],
+        last_edited_by=bank["executive"],
+        proposed_by=bank["executive"],
+        status="approved",
+        decided_by=ExecutiveFactory(username="eve2"),
+    )
+    listening = BehaviourFactory(behaviour_set=behaviour_set, name="Listening", weight=100)
+    ann = bank["ann"]
+    for account in ann.owned_accounts.filter(name__in=["N1", "N3", "N5"]):
+        CustomerRating.objects.create(
+            account=account, rm=ann, behaviour=listening, month=JUN, rating=4
+        )
+    return bank
+
+
+def test_a_month_rated_by_three_customers_has_no_score(few_ratings):
+    ann = few_ratings["ann"]
+    card = rc.rm_report_card(ann, ann, few_ratings["plan_year"], month=JUN, today=TODAY)
+    # Counted by hand: 3 answers from 3 customers, 5 customers needed.
+    assert (card.month_count, card.month_raters) == (3, 3)
+    assert card.month_enough is False
+
+
+def test_a_month_rated_by_three_customers_is_left_out_of_compensation(client, few_ratings):
+    ann = few_ratings["ann"]
+    (row,) = rc.compensation(ann, few_ratings["plan_year"], today=TODAY).rows
+    assert (row.rb_raters, row.rb, row.combined) == (3, None, None)
+    assert row.rb_note == "not enough ratings: 3 customers, 5 needed"
