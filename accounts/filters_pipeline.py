@@ -55,6 +55,7 @@ class PipelineFilter(django_filters.FilterSet):
         label="Closes by",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
+
     @property
     def form(self):
         # Leavers are not offered (their deals have passed on), yet a link naming one still
