@@ -151,8 +151,11 @@ def working_week_fingerprint() -> str:
     snapshots = ForecastSnapshot.objects.order_by("rm__username", "month").values_list(
         "rm__username", "month", "amount", "adjusted_amount", "source", "taken_at"
     )
+    # Sorted as text: rows that tie on the ordering columns (two deals of one account and
+    # product opened the same day) come back in the database's physical order, which a
+    # reseed on PostgreSQL does not keep.
     everything = [
-        list(q)
+        sorted(map(repr, q))
         for q in (
             activities,
             joint,
