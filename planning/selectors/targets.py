@@ -25,6 +25,7 @@ from org.access import (
     visible_teams,
 )
 from org.models import Role, Team, User
+from salesmgmt import formatting
 
 from ..models import (
     ActivityStandard,
@@ -276,7 +277,7 @@ def _text(value) -> str:
     if value is None or value == "":
         return EMPTY
     if isinstance(value, Decimal):
-        return _number(value)
+        return formatting.count(value)
     return str(value)
 
 
@@ -455,18 +456,9 @@ class RollUpLine:
         return gap >= 0 if self.metric.direction == Metric.Direction.HIGHER else gap <= 0
 
 
-def _number(value: Decimal) -> str:
-    """8.20 → "8.2", 10.00 → "10", 1234567 → "1,234,567"."""
-    value = Decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    whole, _, fraction = f"{value:,.2f}".partition(".")
-    fraction = fraction.rstrip("0")
-    return f"{whole}.{fraction}" if fraction else whole
-
-
 def _amount(metric: Metric, value: Decimal) -> str:
-    if metric.unit == Metric.Unit.MONEY:
-        return _number(value.quantize(Decimal("1"), rounding=ROUND_HALF_UP))
-    return _number(value) + (" %" if metric.unit == Metric.Unit.PERCENT else "")
+    """A target in its metric's unit, printed as every page prints it (salesmgmt.formatting)."""
+    return formatting.figure(value, metric.unit)
 
 
 def _noun(metric: Metric) -> str:

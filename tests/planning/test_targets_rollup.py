@@ -115,7 +115,8 @@ def test_worked_example_team_against_its_rms(worked_example, executive):
     assert loan.gap == Decimal("-0.30")
     assert loan.adds_up is False
     assert loan.sentence == (
-        "RM targets sum to 7.7 % loan balance growth (weighted by loan balance), team asks 8 %."
+        "RM targets sum to 7.70\u00a0% loan balance growth (weighted by loan balance), "
+        "team asks 8.00\u00a0%."
     )
 
     new = lines["new_relationships"]
@@ -134,11 +135,13 @@ def test_lines_follow_the_sets_order_then_metrics_only_the_parts_carry(
     ts = write(leader, plan_year, [("loan_growth", 8, 100)], scope="team", team=team)
     lines = roll_up(ts, viewer=executive)
     assert [line.metric.code for line in lines] == ["loan_growth", "deposit_growth"]
-    assert lines[0].sentence.startswith("No RM targets for loan balance growth yet; team asks 8 %")
+    assert lines[0].sentence.startswith(
+        "No RM targets for loan balance growth yet; team asks 8.00\u00a0%"
+    )
     assert lines[1].asked is None
     assert lines[1].sentence == (
         # No deposit balances in these books: nothing to weigh by.
-        "RM targets sum to 4 % deposit (DDA) balance growth (plain average), "
+        "RM targets sum to 4.00\u00a0% deposit (DDA) balance growth (plain average), "
         "team sets no target for it. 2 of 3 without one."
     )
 
@@ -214,8 +217,8 @@ def test_bank_against_its_teams_weighted_by_deposit_balance(
     assert line.sum_of_parts == Decimal("11.00")
     assert line.missing_parts == [third.name]
     assert line.sentence == (
-        "Team targets sum to 11 % deposit (DDA) balance growth (weighted by deposit balance), "
-        "bank asks 10 %. 1 of 3 without one."
+        "Team targets sum to 11.00\u00a0% deposit (DDA) balance growth (weighted by deposit "
+        "balance), bank asks 10.00\u00a0%. 1 of 3 without one."
     )
 
 
@@ -290,7 +293,7 @@ def test_leader_sees_the_roll_up_of_their_team_set(client, leader, worked_exampl
         "new_relationships",
         "cross_sell_ratio",
     ]
-    assert "RM targets sum to 7.7 % loan balance growth" in response.text
+    assert "RM targets sum to 7.70\u00a0% loan balance growth" in response.text
 
 
 def test_rm_does_not_see_the_roll_up_of_their_team(client, worked_example, three_rms):
