@@ -253,8 +253,8 @@ def test_the_retention_page_shows_the_banks_figures(client, bank):
     assert (tiers["C"].at_start, tiers["C"].still_active) == (1, 1)  # S5; N2 is tier A's
     attrition = D(100) - pct(BANK_KEPT, BANK_BASE)
     assert result.attrition_pct == attrition == D("27.27")
-    assert "27.27&nbsp;%" in response.text
-    assert f"{pct(TIER_A_KEPT, TIER_A_BASE)}&nbsp;%" in response.text
+    assert "27.27\u00a0%" in response.text
+    assert f"{pct(TIER_A_KEPT, TIER_A_BASE)}\u00a0%" in response.text
 
 
 def test_the_retention_page_shows_a_leaders_team_as_the_variances_count_it(client, bank):

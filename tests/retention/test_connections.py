@@ -230,7 +230,7 @@ def test_connections_page_lists_accounts_held_alone(client, leader, majors, monk
         "1 owner, secondary left",
         "1 covering, owner left",
     ]
-    assert "43&nbsp;%" in response.text
+    assert "43\u00a0%" in response.text
 
 
 @pytest.mark.parametrize("rows", [5, 40])

@@ -310,9 +310,9 @@ def test_another_teams_leader_counts_none_of_these_accounts(other_leader, book_2
 def test_page_shows_retention_and_attrition(client, leader, book_2027):
     client.force_login(leader)
     text = client.get(URL).text
-    assert "75.00&nbsp;%" in text
+    assert "75.00\u00a0%" in text
     assert "\u221225.00\u00a0pp" in text  # percentage points, a true minus sign
-    assert "22.22&nbsp;%" in text
+    assert "22.22\u00a0%" in text
     assert "1 lost and 1 closed of the 9 accounts active on 1 Jan 2027" in text
 
 
