@@ -235,14 +235,23 @@ def _catalogue() -> dict[str, Metric]:
     wrote; the migration's own function writes it again."""
     metrics = {m.code: m for m in Metric.objects.all()}
     migration = importlib.import_module("planning.migrations.0002_metric_catalogue")
-    if not {code for code, *_ in migration.METRICS} <= metrics.keys():
+    relationship = importlib.import_module("planning.migrations.0006_relationship_metrics")
+    codes = {code for code, *_ in migration.METRICS} | {code for code, *_ in relationship.METRICS}
+    if not codes <= metrics.keys():
         migration.add_metrics(global_apps, None)
-        # ... and the later migration that made forecast accuracy and activities per week
-        # steering standards (neither growth nor retention).
+        # ... the later migration that made forecast accuracy and activities per week
+        # steering standards (neither growth nor retention), and the one that added the
+        # metrics behind the relationship-metric choices.
         steering = importlib.import_module("planning.migrations.0005_steering_standard_category")
         steering.to_steering(global_apps, None)
+        relationship.add_metrics(global_apps, None)
         metrics = {m.code: m for m in Metric.objects.all()}
     return metrics
+
+
+def ensure_metric_catalogue() -> dict[str, Metric]:
+    """The metric catalogue, written again where a flushed test database lost it."""
+    return _catalogue()
 
 
 def _pct(value: float) -> Decimal:

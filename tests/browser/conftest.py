@@ -44,3 +44,12 @@ def browser_type_launch_args(browser_type_launch_args):
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
     return {**browser_context_args, "viewport": {"width": 1366, "height": 900}}
+
+
+@pytest.fixture(autouse=True)
+def _metric_catalogue(transactional_db):
+    # Each browser test flushes the database after it (the live server needs committed
+    # rows), and with it the metric catalogue the migrations wrote; the next one needs it.
+    from planning.demo import ensure_metric_catalogue
+
+    ensure_metric_catalogue()

@@ -32,6 +32,13 @@ def test_the_sign_off_and_a_target_set_print_their_figures(page, live_server, ba
     pages = (("signoff", "/planning/signoff/"), ("targets", f"/planning/targets/{targets.pk}/"))
     for name, url in pages:
         page.goto(live_server.url + url)
+        text = page.inner_text("main")
+        # The figures as the formatting layer prints them: no exponent, a true minus sign.
+        assert "E+" not in text
+        if name == "signoff":  # the small bank's loans fell: -28.50 % year to date
+            assert "\u221228.50" in text
+        else:  # the target set's 10 % loan growth
+            assert "10.00" in text
         for width in (1366, 390):
             page.set_viewport_size({"width": width, "height": 900})
             page.wait_for_timeout(150)

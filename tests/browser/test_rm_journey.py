@@ -45,6 +45,9 @@ def test_rm_logs_in_filters_tier_a_and_sees_the_account_chart(live_server, page,
     page.get_by_label("Password").fill("correct-horse-battery")
     page.get_by_role("button", name="Log in").click()
 
+    # An RM lands on My week (issue 12); the book is one click away.
+    expect(page.get_by_role("heading", name="My week")).to_be_visible()
+    page.get_by_role("link", name="My book").click()
     expect(page.get_by_role("heading", name="My book")).to_be_visible()
     expect(page.get_by_role("link", name="Alpine Dairy")).to_be_visible()
 
