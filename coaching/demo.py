@@ -369,7 +369,7 @@ class _CoachingBuilder:
             CustomerContact(
                 account=a,
                 name=f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
-                email=f"owner{a.pk}@{a.number.lower()}.customer.example",
+                email=f"owner@{a.number.lower()}.customer.example",
             )
             for a in accounts
         ]
