@@ -345,7 +345,9 @@ class _RecordViewSet(
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        record = type(self).create_service(user=request.user, **serializer.validated_data)
+        data = dict(serializer.validated_data)
+        data.pop("version", None)
+        record = type(self).create_service(user=request.user, **data)
         return Response(self.get_serializer(record).data, status=201)
 
     def update(self, request, *args, **kwargs):
@@ -356,10 +358,16 @@ class _RecordViewSet(
             record, data=request.data, partial=kwargs.get("partial", False)
         )
         serializer.is_valid(raise_exception=True)
+        data = self.update_fields(dict(serializer.validated_data))
+        version = data.pop("version", None)
         record = type(self).update_service(
-            user=request.user, **{self.record_name: record}, **serializer.validated_data
+            user=request.user, **{self.record_name: record}, expected_version=version, **data
         )
         return Response(self.get_serializer(record).data)
+
+    def update_fields(self, data: dict) -> dict:
+        """The validated body as the update service takes it."""
+        return data
 
 
 class ActivityViewSet(mixins.DestroyModelMixin, _RecordViewSet):
@@ -378,29 +386,6 @@ class ActivityViewSet(mixins.DestroyModelMixin, _RecordViewSet):
 
     def get_queryset(self):
         return visible_activities(self.request.user).prefetch_related("participants")
-
-    def create(self, request, *args, **kwargs):
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
-        data.pop("version", None)
-        record = services.activity_create(user=request.user, **data)
-        return Response(self.get_serializer(record).data, status=201)
-
-    def update(self, request, *args, **kwargs):
-        record = self.get_object()
-        # Somebody else's activity is a 403 whatever the body says.
-        services.require_own(request.user, record)
-        serializer = self.get_serializer(
-            record, data=request.data, partial=kwargs.get("partial", False)
-        )
-        serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
-        version = data.pop("version", None)
-        record = services.activity_update(
-            user=request.user, activity=record, expected_version=version, **data
-        )
-        return Response(self.get_serializer(record).data)
 
     def destroy(self, request, *args, **kwargs):
         services.activity_delete(user=request.user, activity=self.get_object())
@@ -424,31 +409,12 @@ class OpportunityViewSet(_RecordViewSet):
     def get_queryset(self):
         return visible_opportunities(self.request.user).select_related("product")
 
-    def create(self, request, *args, **kwargs):
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
-        data.pop("version", None)
-        record = services.opportunity_create(user=request.user, **data)
-        return Response(self.get_serializer(record).data, status=201)
-
-    def update(self, request, *args, **kwargs):
-        record = self.get_object()
-        # Somebody else's deal is a 403 whatever the body says.
-        services.require_own(request.user, record)
-        serializer = self.get_serializer(
-            record, data=request.data, partial=kwargs.get("partial", False)
-        )
-        serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
-        version = data.pop("version", None)
+    def update_fields(self, data: dict) -> dict:
+        # A reason only goes with a loss: an edit that does not lose the deal ignores it.
         if data.get("status") != OpportunityStatus.LOST:
             data.pop("lost_reason", None)
             data.pop("lost_note", None)
-        record = services.opportunity_update(
-            user=request.user, opportunity=record, expected_version=version, **data
-        )
-        return Response(self.get_serializer(record).data)
+        return data
 
     def _act(self, request, body_class, service, **fixed):
         record = self.get_object()
